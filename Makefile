@@ -1,0 +1,47 @@
+# Neural style transfer, step by step.  `make demo` and `make test` are all you need.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install fetch demo test test-fast student lab bench docs clean
+
+# A virtual environment with the requirements, and the course package on its path.
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'nst_course.pth').write_text('$(CURDIR)\n')"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The five images and the VGG-19 weights, hash-checked, into $$COURSE_DATA_DIR (else the user cache).
+fetch: $(STAMP)
+	$(PY) -m course_utils fetch
+
+# Tübingen in the style of The Starry Night, with the `demo` preset.
+demo: fetch
+	$(PY) -m course_utils stylize tubingen starry_night --preset demo -o stylized.png
+
+# Unit tests, then every notebook and the student build (solutions filled back in) under nbval.
+test: fetch student
+	$(PY) -m course_utils.assignments solve build/student notebooks build/student-solved
+	COURSE_PRESET=ci $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+		tests notebooks build/student-solved
+
+# Unit tests only (no notebooks).
+test-fast: fetch
+	$(PY) -m pytest -q tests
+
+# Student notebooks: each solution replaced by a TODO and NotImplementedError.
+student: $(STAMP)
+	$(PY) -m course_utils.assignments student build/student
+
+lab: fetch
+	$(VENV)/bin/jupyter lab notebooks
+
+bench: fetch
+	$(PY) -m course_utils.bench
+
+clean:
+	rm -rf build .pytest_cache
