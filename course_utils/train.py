@@ -56,10 +56,10 @@ def validate(s):
         if layer not in vgg.CONV_LAYERS:
             near = get_close_matches(str(layer), vgg.CONV_LAYERS, n=3) or vgg.CONV_LAYERS[:1]
             raise ValueError(f"unknown layer {layer!r}; did you mean {', '.join(near)}?")
-    if not s.style_layers:
-        raise ValueError("style_layers is empty; name at least one, e.g. conv1_1")
-    if not s.content_layers:
-        raise ValueError("content_layers is empty; name at least one, e.g. conv4_2")
+    if not s.style_layers and s.beta > 0:
+        raise ValueError("style_layers is empty; name at least one, e.g. conv1_1 (or set beta=0)")
+    if not s.content_layers and s.alpha > 0:
+        raise ValueError("content_layers is empty; name at least one, e.g. conv4_2 (or set alpha=0)")
     if len(s.style_weights) != len(s.style_layers):
         raise ValueError(f"{len(s.style_weights)} style weights for {len(s.style_layers)} "
                          f"style layers; give one weight per layer")
@@ -154,17 +154,18 @@ class Objective:
         F_style = self.extract(vgg.preprocess(np.asarray(style, np.float32)[None]))
         self.P = [P[l] for l in s.content_layers]
         # A is scaled by M_l / M_l(style) so that a style image of another size is comparable.
-        self.A = [losses.gram_matrix(F_style[l]) * _positions(P_l) / _positions(F_style[l])
-                  for l, P_l in zip(s.style_layers, (P[l] for l in s.style_layers))]
+        self.A = [losses.gram_matrix(F_style[l]) * _positions(P[l]) / _positions(F_style[l])
+                  for l in s.style_layers]
         self.w = tf.constant(s.style_weights, tf.float32)
 
     @tf.function(reduce_retracing=True)
     def terms(self, x):
         """L_total and its parts for the image x (1, H, W, 3) in 0..255."""
         F = self.extract(vgg.preprocess(x))
-        content = tf.add_n([losses.content_loss(F[l], P)
-                            for l, P in zip(self.s.content_layers, self.P)])
-        E = tf.stack([losses.style_layer_loss(F[l], A) for l, A in zip(self.s.style_layers, self.A)])
+        content = tf.add_n([tf.constant(0.0)] + [losses.content_loss(F[l], P)
+                                                 for l, P in zip(self.s.content_layers, self.P)])
+        E = tf.stack([tf.constant(0.0)] + [losses.style_layer_loss(F[l], A)
+                                           for l, A in zip(self.s.style_layers, self.A)])[1:]
         style = tf.reduce_sum(self.w * E)
         tv = losses.total_variation_loss(x)
         total = losses.total_loss(content, style, self.s.alpha, self.s.beta, tv, self.s.tv_weight)
