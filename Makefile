@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo test test-fast student lab bench docs clean
+.PHONY: install fetch demo test test-fast student lab bench figures clean
 
 # A virtual environment with the requirements, and the course package on its path.
 $(STAMP): requirements.txt
@@ -45,3 +45,11 @@ bench: fetch
 
 clean:
 	rm -rf build .pytest_cache
+
+# The paper's Figures 1-3 as the notebooks make them under the `quality` preset, into docs/figures/.
+figures: fetch
+	mkdir -p build/executed docs/figures
+	COURSE_PRESET=quality COURSE_FIGURES_DIR=$(CURDIR)/docs/figures $(VENV)/bin/jupyter nbconvert \
+		--to notebook --execute --ExecutePreprocessor.timeout=-1 --output-dir build/executed \
+		notebooks/02_content_loss.ipynb notebooks/03_gram_matrix_and_style_loss.ipynb \
+		notebooks/04_total_loss_and_transfer.ipynb notebooks/05_experiments.ipynb

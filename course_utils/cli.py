@@ -79,8 +79,7 @@ def stylize_command(args):
                            **settings)
     images.save_png(result.best_image, out)
     curves = out.with_name(out.stem + "_losses.png")
-    fig = plots.loss_curves(result)
-    _save_figure(fig, curves)
+    _save_figure(plots.loss_curves(result), curves)
     h = result.history
     per_step = h[-1]["seconds"] / len(h) if h else float("nan")
     height, width = result.image.shape[:2]

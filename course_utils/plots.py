@@ -88,3 +88,21 @@ def gram_heatmap(G, title=None, n=64, ax=None):
     ax.set_ylabel("filter i")
     ax.set_title(title or f"Gram matrix G (first {G.shape[0]} filters)")
     return fig
+
+
+def save_figure(fig, name):
+    """Write `fig` to $COURSE_FIGURES_DIR/<name>.png when that variable is set (`make figures`).
+
+    Returns the path written, or None when figures are not being collected.
+    """
+    import os
+    from pathlib import Path
+    folder = os.environ.get("COURSE_FIGURES_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    os.replace(tmp, path)
+    return path
