@@ -1,0 +1,291 @@
+"""Build the students' notebooks from the solution notebooks, and back.
+
+In a solution notebook each exercise is a block of code-cell lines between
+
+    ### BEGIN SOLUTION: <what to do, shown to the student>
+    ...the solution...
+    ### END SOLUTION
+
+(the ``: <text>`` part is optional).  ``student`` replaces every block, at the
+marker's indentation, by
+
+    ### BEGIN YOUR CODE
+    # TODO: <text>
+    raise NotImplementedError("<text>")
+    ### END YOUR CODE
+
+and strips the outputs of notebooks that have exercises (notebooks without
+exercises are copied byte for byte).  ``solve`` puts the solutions back into
+the stubs, matching notebooks by file name and blocks by order: a student who
+solved everything, whose notebooks CI runs under nbval.
+
+    python -m course_utils.assignments student OUTDIR [NOTEBOOK ...]
+    python -m course_utils.assignments solve STUDENT_DIR SOURCE_DIR OUTDIR
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+BEGIN_SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(:(?P<todo>.*?))?\s*$")
+END_SOLUTION = re.compile(r"^[ \t]*### END SOLUTION\s*$")
+BEGIN_STUB = re.compile(r"^(?P<indent>[ \t]*)### BEGIN YOUR CODE\s*$")
+END_STUB = re.compile(r"^[ \t]*### END YOUR CODE\s*$")
+ANY_SOLUTION_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
+
+DEFAULT_TODO = "write your code here"
+
+
+class AssignmentError(ValueError):
+    """A problem with the notebooks that the CLI reports in one line."""
+
+
+# ---------------------------------------------------------------------------
+# One cell's source.
+
+def strip_solutions(source: str) -> str:
+    """The cell source with every solution block replaced by a TODO stub."""
+    pieces = []
+    for piece in _blocks(source, BEGIN_SOLUTION, END_SOLUTION, "SOLUTION"):
+        pieces.extend(_stub(piece) if isinstance(piece, Block) else [piece])
+    return "\n".join(pieces)
+
+
+def _stub(block):
+    """The lines a student sees instead of a solution block."""
+    todo = block.todo or DEFAULT_TODO
+    return [f"{block.indent}### BEGIN YOUR CODE",
+            f"{block.indent}# TODO: {todo}",
+            f"{block.indent}raise NotImplementedError({json.dumps(todo, ensure_ascii=False)})",
+            f"{block.indent}### END YOUR CODE"]
+
+
+def _fill(source, solutions):
+    """The student cell source with each stub replaced by next(solutions)'s lines."""
+    pieces = []
+    for piece in _blocks(source, BEGIN_STUB, END_STUB, "YOUR CODE"):
+        pieces.extend(next(solutions).lines if isinstance(piece, Block) else [piece])
+    return "\n".join(pieces)
+
+
+class Block:
+    """Lines from a BEGIN marker to its END marker, both included."""
+
+    def __init__(self, lines, indent, todo, number):
+        self.lines, self.indent, self.todo, self.number = lines, indent, todo, number
+
+
+def _blocks(source, begin, end, what):
+    """Split source into plain lines and Blocks between begin and end markers."""
+    pieces, block = [], None
+    for number, line in enumerate(source.split("\n"), start=1):
+        start = begin.match(line)
+        if block is None and start:
+            todo = (start.groupdict().get("todo") or "").strip()
+            block = Block([line], start["indent"], todo, number)
+        elif block is None and end.match(line):
+            raise AssignmentError(f"line {number}: ### END {what} without ### BEGIN {what}")
+        elif block is not None and start:
+            raise AssignmentError(f"line {number}: ### BEGIN {what} inside another block "
+                                  f"(no ### END {what} before it)")
+        elif block is not None:
+            block.lines.append(line)
+            if end.match(line):
+                pieces.append(block)
+                block = None
+        else:
+            _refuse_malformed(line, number, what)
+            pieces.append(line)
+    if block is not None:
+        raise AssignmentError(f"line {block.number}: ### BEGIN {what} without ### END {what}")
+    return pieces
+
+
+def _refuse_malformed(line, number, what):
+    """A solution marker that is almost right would leak the solution: refuse it."""
+    if what == "SOLUTION" and ANY_SOLUTION_MARKER.match(line):
+        raise AssignmentError(f"line {number}: malformed marker {line.strip()!r} (write "
+                              "'### BEGIN SOLUTION: <todo>' or '### END SOLUTION')")
+
+
+# ---------------------------------------------------------------------------
+# Whole notebooks.
+
+def make_student(src_paths, outdir) -> list[Path]:
+    """Write the student version of each solution notebook into outdir."""
+    src_paths = [Path(p) for p in src_paths]
+    if not src_paths:
+        raise AssignmentError("no notebooks found")
+    outdir = Path(outdir)
+    outputs = {}
+    for path in src_paths:
+        target = outdir / path.name
+        _refuse_overwrite(path, target, outputs)
+        outputs[target] = _student_notebook(path)
+    return _write_all(outputs)
+
+
+def _student_notebook(path):
+    """The student notebook's text, or the original bytes if it has no exercise."""
+    nb = _read(path)
+    changed = False
+    for index, cell in _code_cells(nb):
+        stripped = _in_cell(path, index, strip_solutions, cell.source)
+        changed = changed or stripped != cell.source
+        cell.source = stripped
+    if not changed:
+        return path.read_bytes()
+    for _, cell in _code_cells(nb):
+        cell.outputs, cell.execution_count = [], None
+    return _notebook_bytes(nb)
+
+
+def fill_solutions(student_dir, source_dir, outdir) -> list[Path]:
+    """Write each student notebook with its stubs filled from the source notebook."""
+    student_dir, source_dir, outdir = Path(student_dir), Path(source_dir), Path(outdir)
+    student_paths = sorted(student_dir.glob("*.ipynb"))
+    if not student_paths:
+        raise AssignmentError(f"no notebooks found in {student_dir}")
+    outputs = {}
+    for path in student_paths:
+        source = source_dir / path.name
+        if not source.is_file():
+            raise AssignmentError(f"{path}: no source notebook {source}")
+        target = outdir / path.name
+        _refuse_overwrite(path, target, outputs)
+        _refuse_overwrite(source, target, outputs)
+        outputs[target] = _solved_notebook(path, source)
+    return _write_all(outputs)
+
+
+def _solved_notebook(path, source):
+    """The student notebook's text with the source's solutions in its stubs."""
+    solutions = _blocks_in(source, _read(source), BEGIN_SOLUTION, END_SOLUTION, "SOLUTION")
+    nb = _read(path)
+    stubs = _blocks_in(path, nb, BEGIN_STUB, END_STUB, "YOUR CODE")
+    if len(stubs) != len(solutions):
+        raise AssignmentError(f"{path}: {len(stubs)} exercise stub(s), but {source} has "
+                              f"{len(solutions)} solution block(s)")
+    if not stubs:
+        return path.read_bytes()
+    solutions = iter(solutions)
+    for _, cell in _code_cells(nb):
+        cell.source = _fill(cell.source, solutions)
+    return _notebook_bytes(nb)
+
+
+def _blocks_in(path, nb, begin, end, what):
+    """Every Block of the notebook's code cells, in order."""
+    return [piece
+            for index, cell in _code_cells(nb)
+            for piece in _in_cell(path, index, _blocks, cell.source, begin, end, what)
+            if isinstance(piece, Block)]
+
+
+def _in_cell(path, index, fn, *args):
+    """fn(*args), naming the notebook and cell (counted from 1) in any error."""
+    try:
+        return fn(*args)
+    except AssignmentError as err:
+        raise AssignmentError(f"{path}, cell {index + 1}: {err}") from None
+
+
+def _code_cells(nb):
+    return [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+
+
+def _notebook_bytes(nb):
+    text = nbformat.writes(nb)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def _read(path):
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise AssignmentError(f"no such notebook: {path}") from None
+    except Exception as err:
+        raise AssignmentError(f"{path}: not a readable notebook ({err})") from None
+
+
+def _refuse_overwrite(source, target, outputs):
+    if target in outputs:
+        raise AssignmentError(f"two notebooks would both be written to {target}")
+    if target.resolve() == Path(source).resolve():
+        raise AssignmentError(f"refusing to overwrite {source} with its own output")
+
+
+# ---------------------------------------------------------------------------
+# Writing.
+
+def _write_all(outputs):
+    """Write every {path: bytes} atomically; the paths, in order."""
+    for path, data in outputs.items():
+        _write_atomic(path, data)
+    return list(outputs)
+
+
+def _write_atomic(path, data):
+    """Write bytes to a temporary file next to path, then rename it onto path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Command line.
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser():
+    parser = _Parser(prog="python -m course_utils.assignments",
+                     description="Build student notebooks, or fill them back with solutions.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    student = commands.add_parser("student", help="write student notebooks into OUTDIR")
+    student.add_argument("outdir", type=Path)
+    student.add_argument("notebooks", nargs="*", type=Path,
+                         help=f"solution notebooks (default: {NOTEBOOK_DIR}/*.ipynb)")
+    solve = commands.add_parser("solve", help="fill student notebooks with the solutions")
+    solve.add_argument("student_dir", type=Path)
+    solve.add_argument("source_dir", type=Path)
+    solve.add_argument("outdir", type=Path)
+    return parser
+
+
+def main(argv=None):
+    """Run the CLI; return the exit code (2 and one line on stderr on errors)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "student":
+            notebooks = args.notebooks or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+            if not notebooks:
+                raise AssignmentError(f"no notebooks found in {NOTEBOOK_DIR}")
+            written = make_student(notebooks, args.outdir)
+        else:
+            written = fill_solutions(args.student_dir, args.source_dir, args.outdir)
+    except (AssignmentError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

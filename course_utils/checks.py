@@ -1,0 +1,483 @@
+"""Immediate checks for the exercise cells, against the paper's equations.
+
+Each ``check_*`` runs your function on a handful of random and edge-case
+inputs (batched (1, H, W, N) and unbatched (H, W, N) feature maps, N != M,
+H != W, all zeros, ...) and compares it with the reference implementation in
+``course_utils.losses``.  If they agree it prints one line; if not it raises
+an ``AssertionError`` naming the most likely mistake, found by comparing your
+output with a table of known-wrong variants computed in NumPy.
+
+    check_content_loss(content_loss)
+
+Notation (Gatys, Ecker & Bethge 2015): a layer has N filters and M = H * W
+positions; its features form the N x M matrix F, and G = F F^T is N x N.
+"""
+import re
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from . import losses
+
+
+class Case(NamedTuple):
+    """One set of arguments for the function under test, and how to name it."""
+    args: tuple
+    kwargs: dict
+    label: str
+
+
+# ---------------------------------------------------------------------------
+# The paper's quantities in NumPy (float64), for the catalogues of mistakes.
+
+def _matrix(F):
+    """The paper's N x M matrix F of a (1, H, W, N) or (H, W, N) feature map."""
+    F = np.asarray(F, dtype=np.float64)
+    if F.ndim == 4:
+        F = F[0]
+    return F.reshape(-1, F.shape[-1]).T
+
+
+def _gram(F):
+    """G = F F^T (Eq. 3), N x N."""
+    F = _matrix(F)
+    return F @ F.T
+
+
+def _sizes(F):
+    """(N, M): number of filters and number of positions."""
+    return _matrix(F).shape
+
+
+# ---------------------------------------------------------------------------
+# Eq. 1: content loss.
+
+CONTENT_MISTAKES = [
+    (lambda F, P: 0.5 * np.mean((F - P) ** 2),
+     "you averaged (tf.reduce_mean) where Eq. 1 sums: use tf.reduce_sum over all entries."),
+    (lambda F, P: np.mean((F - P) ** 2),
+     "you averaged (tf.reduce_mean) where Eq. 1 sums: use tf.reduce_sum over all entries, "
+     "and keep the factor ½."),
+    (lambda F, P: np.sum((F - P) ** 2),
+     "the factor ½ is missing: L_content = ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(F - P) ** 2,
+     "you squared the sum, ½ (Σ (F − P))²; Eq. 1 sums the squares: "
+     "square each difference first, then sum."),
+    (lambda F, P: np.sum(F - P) ** 2,
+     "you squared the sum, (Σ (F − P))², and dropped the ½; Eq. 1 is ½ Σ (F − P)²: "
+     "square each difference first, then sum."),
+    (lambda F, P: 0.5 * np.sqrt(np.sum((F - P) ** 2)),
+     "you took a square root (a norm such as tf.norm); Eq. 1 has none: ½ Σ (F − P)²."),
+    (lambda F, P: np.sqrt(np.sum((F - P) ** 2)),
+     "you took a square root (a norm such as tf.norm); Eq. 1 has none: ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(np.abs(F - P)),
+     "you summed absolute differences |F − P|; Eq. 1 squares them: ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(F - P),
+     "the differences are not squared: L_content = ½ Σ (F − P)²."),
+]
+
+
+def _content_cases():
+    """(F, P) pairs: batched, unbatched, non-square, N > M, F = 0, F = P."""
+    rng = np.random.default_rng(1)
+    cases = [_case(_features(rng, s), _features(rng, s), label=f"F and P of shape {s}")
+             for s in [(1, 4, 3, 5), (4, 3, 5), (1, 2, 7, 3), (2, 1, 6)]]
+    P = _features(rng, (1, 3, 4, 2))
+    cases.append(_case(tf.zeros_like(P), P, label=f"F = 0 and P of shape {tuple(P.shape)}"))
+    cases.append(_case(P, P, label=f"F = P of shape {tuple(P.shape)}"))
+    return cases
+
+
+def check_content_loss(fn):
+    """Check fn(F, P) against Eq. 1: L_content = ½ Σ_ij (F_ij − P_ij)²."""
+    _check(fn, "content_loss", "Eq. 1", losses.content_loss,
+           _content_cases(), CONTENT_MISTAKES, _scalar_shape_hint)
+
+
+# ---------------------------------------------------------------------------
+# Eq. 3: Gram matrix.
+
+GRAM_MISTAKES = [
+    (lambda F: _gram(F) / _sizes(F)[1],
+     "your G is divided by M = H·W (the number of positions); Eq. 3 is the plain sum "
+     "G = F Fᵀ — the normalisation comes later, in the style loss E_l."),
+    (lambda F: _gram(F) / _sizes(F)[0],
+     "your G is divided by N (the number of filters); Eq. 3 is the plain sum G = F Fᵀ."),
+    (lambda F: _gram(F) / np.prod(_sizes(F)),
+     "your G is divided by N·M; Eq. 3 is the plain sum G = F Fᵀ — "
+     "the normalisation comes later, in the style loss E_l."),
+    (lambda F: _gram(F[0]),
+     "on unbatched (H, W, N) features you dropped the first image row (F[0]); "
+     "drop the batch axis only when F has 4 dimensions (1, H, W, N)."),
+    (lambda F: np.cov(_matrix(F), bias=True) * _sizes(F)[1],
+     "you subtracted the mean of each filter (a covariance); "
+     "the Gram matrix uses the raw features: G = F Fᵀ."),
+]
+
+
+def _gram_cases():
+    """Feature maps: batched, unbatched, non-square, N > M, all zeros."""
+    rng = np.random.default_rng(3)
+    shapes = [(1, 4, 3, 5), (4, 3, 5), (1, 2, 7, 3), (3, 1, 6), (2, 5, 4)]
+    cases = [_case(F, label=_features_label(F))
+             for F in (_features(rng, s) for s in shapes)]
+    F = tf.zeros((1, 3, 4, 2))
+    cases.append(_case(F, label="all-zero " + _features_label(F)))
+    return cases
+
+
+def _gram_shape_hint(name, case, got_shape, want_shape):
+    """Name the usual wrong shapes of G: M x M, a kept batch axis, no reshape."""
+    N, M = _sizes(case.args[0])
+    if got_shape == (M, M):
+        return (f"{name}: your Gram matrix is M × M = {M} × {M} (positions × positions) for "
+                f"{case.label}; it must be N × N = {N} × {N} (filters × filters). You multiplied "
+                "in the wrong order: with the features reshaped to an M × N matrix X, "
+                "G = Xᵀ X, e.g. tf.matmul(X, X, transpose_a=True).")
+    if got_shape == (1, N, N):
+        return (f"{name}: your Gram matrix has shape {got_shape} for {case.label}: it kept the "
+                f"batch axis. Drop it (F[0] when F has 4 dimensions) to return an N × N matrix.")
+    return (f"{name}: expected an N × N = {N} × {N} matrix for {case.label}, got shape "
+            f"{got_shape}. Reshape the features to an M × N matrix (one row per position) "
+            "before multiplying.")
+
+
+def check_gram_matrix(fn):
+    """Check fn(F) against Eq. 3: G_ij = Σ_k F_ik F_jk = F Fᵀ, an N × N matrix."""
+    _check(fn, "gram_matrix", "Eq. 3", losses.gram_matrix,
+           _gram_cases(), GRAM_MISTAKES, _gram_shape_hint)
+
+
+# ---------------------------------------------------------------------------
+# Eq. 4: style loss of one layer.
+
+def _squared_error_over(norm):
+    """E_l with Σ (G − A)² divided by norm(N, M) instead of 4 N² M²."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return np.sum((_gram(F) - A) ** 2) / norm(N, M)
+    return mistake
+
+
+def _gram_divided_by(scale):
+    """E_l computed from G / scale(N, M) instead of the unnormalised G."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return np.sum((_gram(F) / scale(N, M) - A) ** 2) / (4 * N**2 * M**2)
+    return mistake
+
+
+def _style_sum_over(combine):
+    """E_l with Σ (G − A)² replaced by combine(G − A)."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return combine(_gram(F) - A) / (4 * N**2 * M**2)
+    return mistake
+
+
+STYLE_LAYER_MISTAKES = [
+    (_squared_error_over(lambda N, M: N**2 * M**2),
+     "the 4 is missing: E_l = Σ (G − A)² / (4 N² M²)."),
+    (_squared_error_over(lambda N, M: 2 * N**2 * M**2),
+     "you divided by 2 N² M²; Eq. 4 divides by 4 N² M² = (2 N M)²."),
+    (_squared_error_over(lambda N, M: N * M),
+     "you divided by N·M; Eq. 4 divides by 4 N² M²: square N and M, and keep the 4."),
+    (_squared_error_over(lambda N, M: 4 * N * M),
+     "you divided by 4 N M; N and M must be squared: 4 N² M²."),
+    (_squared_error_over(lambda N, M: 2 * N * M),
+     "you divided by 2 N M; the factor is 1 / (2 N M)², squared as a whole."),
+    (_squared_error_over(lambda N, M: 1),
+     "Σ (G − A)² is not normalised: divide it by 4 N² M²."),
+    (_squared_error_over(lambda N, M: N**2),
+     "you averaged (tf.reduce_mean) over the N × N entries instead of dividing the sum "
+     "by 4 N² M²."),
+    (_squared_error_over(lambda N, M: 4 * N**4 * M**2),
+     "you divided by 4 N⁴ M², two factors of N too many: either you averaged "
+     "(tf.reduce_mean) before dividing by 4 N² M² (Eq. 4 sums Σ (G − A)²), or you took M "
+     "as the tensor size H·W·N (M = H·W is the number of positions)."),
+    (_gram_divided_by(lambda N, M: M),
+     "your G is divided by M (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_gram_divided_by(lambda N, M: N),
+     "your G is divided by N (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_gram_divided_by(lambda N, M: N * M),
+     "your G is divided by N·M (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_style_sum_over(lambda D: np.sum(D) ** 2),
+     "you squared the sum, (Σ (G − A))²; Eq. 4 sums the squared differences Σ (G − A)²."),
+    (_style_sum_over(np.sum),
+     "the differences G − A are not squared: E_l = Σ (G − A)² / (4 N² M²)."),
+]
+
+
+def _style_layer_cases():
+    """(F, A) pairs, A a Gram target: random, A = G (zero loss), F = 0, A = 0."""
+    rng = np.random.default_rng(4)
+    cases = []
+    for shape in [(1, 4, 3, 5), (4, 3, 5), (3, 1, 6)]:
+        F, S = _features(rng, shape, 10.0), _features(rng, shape, 10.0)
+        cases.append(_style_case(F, losses.gram_matrix(S)))
+    F = _features(rng, (1, 2, 7, 3), 10.0)
+    cases.append(_style_case(F, losses.gram_matrix(F), "A = G of "))
+    F, S = tf.zeros((1, 3, 4, 2)), _features(rng, (1, 3, 4, 2), 10.0)
+    cases.append(_style_case(F, losses.gram_matrix(S), "all-zero "))
+    F = _features(rng, (1, 5, 2, 4), 10.0)
+    cases.append(_style_case(F, tf.zeros((4, 4)), "A = 0 and "))
+    return cases
+
+
+def _style_case(F, A, prefix=""):
+    return _case(F, A, label=f"{prefix}{_features_label(F)} and A of shape {tuple(A.shape)}")
+
+
+def check_style_layer_loss(fn):
+    """Check fn(F, A) against Eq. 4: E_l = Σ_ij (G_ij − A_ij)² / (4 N² M²), G = F Fᵀ."""
+    _check(fn, "style_layer_loss", "Eq. 4", losses.style_layer_loss,
+           _style_layer_cases(), STYLE_LAYER_MISTAKES, _scalar_shape_hint)
+
+
+# ---------------------------------------------------------------------------
+# Eq. 5: style loss over layers.
+
+def _E(F, A):
+    """E_l (Eq. 4) in NumPy."""
+    N, M = _sizes(F)
+    return np.sum((_gram(F) - A) ** 2) / (4 * N**2 * M**2)
+
+
+def _per_layer(mistake):
+    """Σ_l w_l E'_l where E' is a wrong style_layer_loss."""
+    return lambda Fs, As, ws: sum(w * mistake(F, A) for F, A, w in zip(Fs, As, ws))
+
+
+STYLE_MISTAKES = [
+    (lambda Fs, As, ws: sum(_E(F, A) for F, A in zip(Fs, As)),
+     "the weights w_l are missing: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: sum(w * _E(F, A) for F, A, w in zip(Fs, As, ws)) / len(Fs),
+     "you divided by the number of layers; Eq. 5 sums w_l E_l without averaging."),
+    (lambda Fs, As, ws: sum(_E(F, A) for F, A in zip(Fs, As)) / len(Fs),
+     "you averaged E_l over the layers and left out the weights: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: sum(w * _E(F, A) for F, A, w in zip(Fs, As, ws)) / sum(ws),
+     "you divided by Σ w_l; Eq. 5 does not normalise the weights: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: ws[0] * _E(Fs[0], As[0]),
+     "only the first layer counts: is your `return` inside the loop?"),
+    (lambda Fs, As, ws: ws[-1] * _E(Fs[-1], As[-1]),
+     "only the last layer counts: accumulate (loss += w * E, or tf.add_n) "
+     "instead of overwriting."),
+] + [
+    (_per_layer(mistake),
+     f"the per-layer losses E_l are wrong — {hint} "
+     "Run check_style_layer_loss(style_layer_loss) first.")
+    for mistake, hint in STYLE_LAYER_MISTAKES
+]
+
+
+def _style_cases():
+    """(features, targets, weights) lists: 1 to 3 layers, batched and unbatched."""
+    rng = np.random.default_rng(5)
+    layouts = [([(1, 4, 3, 5), (1, 2, 7, 3)], [0.5, 2.0]),
+               ([(1, 6, 4, 3), (1, 3, 2, 5), (1, 1, 3, 8)], [1.0, 0.25, 4.0]),
+               ([(4, 3, 5), (3, 1, 6)], [0.3, 0.7]),
+               ([(1, 5, 2, 4)], [2.0]),
+               ([(1, 3, 4, 2), (1, 2, 2, 6)], [0.0, 3.0])]
+    cases = []
+    for shapes, weights in layouts:
+        Fs = [_features(rng, s, 10.0) for s in shapes]
+        As = [losses.gram_matrix(_features(rng, s, 10.0)) for s in shapes]
+        cases.append(_case(Fs, As, weights,
+                           label=f"{len(shapes)} layer(s) of shapes {shapes}, weights {weights}"))
+    Fs = [_features(rng, s, 10.0) for s in [(1, 4, 3, 5), (1, 2, 7, 3)]]
+    As = [losses.gram_matrix(Fs[0]), losses.gram_matrix(_features(rng, (1, 2, 7, 3), 10.0))]
+    cases.append(_case(Fs, As, [1.5, 0.5],
+                       label="2 layers, the first with A = G, weights [1.5, 0.5]"))
+    return cases
+
+
+def check_style_loss(fn):
+    """Check fn(features, targets, weights) against Eq. 5: L_style = Σ_l w_l E_l."""
+    _check(fn, "style_loss", "Eq. 5", losses.style_loss,
+           _style_cases(), STYLE_MISTAKES, _scalar_shape_hint)
+
+
+# ---------------------------------------------------------------------------
+# Eq. 7: total loss.
+
+TOTAL_MISTAKES = [
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: b * c + a * s + tv_weight * tv,
+     "α and β are swapped: α weights the content loss, β the style loss."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + s + tv_weight * tv,
+     "β is missing: L_total = α L_content + β L_style."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: c + b * s + tv_weight * tv,
+     "α is missing: L_total = α L_content + β L_style."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s,
+     "the total-variation term tv_weight · tv is missing."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv,
+     "tv is added without its weight: the term is tv_weight · tv."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: (a * c + b * s) / (a + b) + tv_weight * tv,
+     "you divided by α + β; Eq. 7 is the plain weighted sum α L_content + β L_style."),
+]
+
+
+def _total_cases():
+    """Scalar losses and weights, with and without the total-variation term."""
+    numbers = [(2.0, 3.0, 1.0, 10.0), (5.0, 0.5, 1e-3, 1.0), (1.5, 4.0, 1.0, 1e4),
+               (0.0, 2.0, 5.0, 3.0)]
+    cases = [_case(tf.constant(c), tf.constant(s), a, b,
+                   label=f"content = {c}, style = {s}, alpha = {a}, beta = {b}")
+             for c, s, a, b in numbers]
+    for c, s, a, b, tv, tw in [(2.0, 3.0, 1.0, 10.0, 7.0, 0.1), (1.0, 0.5, 2.0, 0.5, 3.0, 4.0)]:
+        cases.append(_case(tf.constant(c), tf.constant(s), a, b, tv=tf.constant(tv), tv_weight=tw,
+                           label=f"content = {c}, style = {s}, alpha = {a}, beta = {b}, "
+                                 f"tv = {tv}, tv_weight = {tw}"))
+    return cases
+
+
+def check_total_loss(fn):
+    """Check fn(content, style, alpha, beta, tv=0, tv_weight=0) against Eq. 7:
+    L_total = α L_content + β L_style (+ tv_weight · L_tv)."""
+    _check(fn, "total_loss", "Eq. 7", losses.total_loss,
+           _total_cases(), TOTAL_MISTAKES, _scalar_shape_hint)
+
+
+# ---------------------------------------------------------------------------
+# The machinery shared by every check.
+
+def _check(fn, name, equation, reference, cases, mistakes, shape_hint):
+    """Compare fn with reference on cases; print one line or raise a hint."""
+    wants = [np.asarray(reference(*c.args, **c.kwargs), dtype=np.float64) for c in cases]
+    gots = []
+    for case, want in zip(cases, wants):
+        got = _output(fn, name, case)
+        if got.shape != want.shape:
+            raise AssertionError(shape_hint(name, case, got.shape, want.shape))
+        gots.append(got)
+    if all(_close(got, want) for got, want in zip(gots, wants)):
+        print(f"✓ {name} matches the paper's {equation} on {len(cases)} test cases.")
+        return None
+    raise AssertionError(_diagnosis(name, equation, cases, gots, wants, mistakes))
+
+
+def _output(fn, name, case):
+    """fn's value on case as a float64 array; raise a hint if it is unusable."""
+    try:
+        out = fn(*case.args, **case.kwargs)
+    except NotImplementedError as err:
+        raise AssertionError(
+            f"{name} still raises NotImplementedError: replace the "
+            "`raise NotImplementedError(...)` line with your implementation.") from err
+    except Exception as err:
+        raise AssertionError(_raised_hint(name, case, err)) from err
+    if out is None:
+        raise AssertionError(f"{name} returned None: did you forget the `return` statement?")
+    got = _numbers(out)
+    if got is None:
+        raise AssertionError(f"{name} returned a {type(out).__name__}, not a number "
+                             "or a tensor of numbers.")
+    if not np.all(np.isfinite(got)):
+        raise AssertionError(f"{name} returned {_first_non_finite(got)} for {case.label}: "
+                             "a division by zero, or 0/0, somewhere? All-zero features "
+                             "make any sum or norm of F zero: divide only by sizes "
+                             "such as N and M.")
+    return got
+
+
+def _numbers(out):
+    """out (tensor, array or number) as a float64 array; None if it holds no numbers."""
+    try:
+        got = np.asarray(out)
+    except (TypeError, ValueError):
+        return None
+    return got.astype(np.float64) if got.dtype.kind in "iuf" else None
+
+
+def _raised_hint(name, case, err):
+    """'your function raised TypeError: ...' with the inputs that caused it."""
+    message = re.sub(r"\{\{.*?\}\}\s*", "", str(err))       # TensorFlow's op prefix
+    message = (message.strip().splitlines() or [""])[0][:300]
+    hint = f"{name} raised {type(err).__name__} on {case.label}: {message}"
+    if _has_unbatched_features(case):
+        hint += (" — features come with or without the batch axis, (1, H, W, N) or "
+                 "(H, W, N): handle both.")
+    return hint
+
+
+def _has_unbatched_features(case):
+    arrays = [a for arg in case.args for a in (arg if isinstance(arg, list) else [arg])]
+    return any(getattr(a, "ndim", 0) == 3 for a in arrays)
+
+
+def _first_non_finite(got):
+    value = got[~np.isfinite(got)].flat[0]
+    return "NaN" if np.isnan(value) else str(value)
+
+
+def _scalar_shape_hint(name, case, got_shape, want_shape):
+    """A loss is one number; say so when fn returns an array."""
+    return (f"{name} returned an array of shape {got_shape} for {case.label}, but a loss "
+            "is a single number: sum over every axis (tf.reduce_sum with no axis argument).")
+
+
+def _close(got, want):
+    """Equal shapes and values, within float32 rounding; False if want is None."""
+    if want is None or np.shape(got) != np.shape(want):
+        return False
+    atol = 1e-6 + 1e-5 * float(np.max(np.abs(want), initial=0.0))
+    return bool(np.allclose(got, want, rtol=1e-4, atol=atol))
+
+
+def _diagnosis(name, equation, cases, gots, wants, mistakes):
+    """The hint of the first mistake that reproduces fn's output on every case."""
+    for mistake, hint in mistakes:
+        if all(_close(got, _wrong_value(mistake, c)) for got, c in zip(gots, cases)):
+            return f"{name}: {hint}"
+    case, got, want = next((c, g, w) for c, g, w in zip(cases, gots, wants)
+                           if not _close(g, w))
+    return _mismatch_hint(name, equation, case, got, want)
+
+
+def _wrong_value(mistake, case):
+    """mistake on case's arguments in float64 NumPy; None if it does not apply."""
+    try:
+        return np.asarray(mistake(*_numpy(case.args), **_numpy(case.kwargs)), np.float64)
+    except Exception:
+        return None
+
+
+def _numpy(x):
+    """Tensors (also inside lists, tuples and dicts) -> float64 NumPy arrays."""
+    if isinstance(x, dict):
+        return {k: _numpy(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_numpy(v) for v in x)
+    return np.asarray(x, dtype=np.float64)
+
+
+def _mismatch_hint(name, equation, case, got, want):
+    """Shapes, expected vs got and their ratio, where the difference is largest."""
+    at = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
+    where = f" at [{', '.join(str(int(i)) for i in at)}]" if want.ndim else ""
+    g, w = float(got[at]), float(want[at])
+    ratio = f"{g / w:.4g}" if w != 0 else "undefined, since 0 was expected"
+    return (f"{name} does not match {equation} for {case.label}{where}: expected {w:.6g}, "
+            f"got {g:.6g} (got/expected = {ratio}). None of the usual mistakes explains "
+            f"this; compare your code with {equation} term by term.")
+
+
+# ---------------------------------------------------------------------------
+# Building test inputs.
+
+def _case(*args, label, **kwargs):
+    return Case(args, kwargs, label)
+
+
+def _features(rng, shape, scale=1.0):
+    """Non-negative random features (like ReLU outputs) as a float32 tensor."""
+    return tf.constant(rng.uniform(0.0, scale, shape), dtype=tf.float32)
+
+
+def _features_label(F):
+    N, M = _sizes(F)
+    batched = "" if len(F.shape) == 4 else "unbatched "
+    return f"{batched}features of shape {tuple(F.shape)} (N = {N}, M = {M})"

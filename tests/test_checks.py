@@ -1,0 +1,386 @@
+"""The exercise checks accept every correct form of the paper's losses and
+reject the usual wrong ones with the right hint."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_utils import checks, losses
+
+
+CHECKS = {
+    "content_loss": checks.check_content_loss,
+    "gram_matrix": checks.check_gram_matrix,
+    "style_layer_loss": checks.check_style_layer_loss,
+    "style_loss": checks.check_style_loss,
+    "total_loss": checks.check_total_loss,
+}
+
+
+# ---------------------------------------------------------------------------
+# Helpers for writing student-like implementations.
+
+def _drop_batch(F):
+    return F[0] if len(F.shape) == 4 else F
+
+
+def _X(F):
+    """Features as the M x N matrix (one row per position)."""
+    F = tf.convert_to_tensor(F)
+    return tf.reshape(F, (-1, F.shape[-1]))
+
+
+def _NM(F):
+    N = F.shape[-1]
+    return float(N), float(int(tf.size(F)) // N)
+
+
+def _gram(F):
+    X = _X(F)
+    return tf.matmul(X, X, transpose_a=True)
+
+
+def _style_over(denominator, gram=_gram):
+    """E_l = Σ (G − A)² / denominator(N, M), G from the given gram function."""
+    def style_layer_loss(F, A):
+        N, M = _NM(F)
+        return tf.reduce_sum(tf.square(gram(F) - A)) / denominator(N, M)
+    return style_layer_loss
+
+
+def _style_sum(layer_loss, combine):
+    """A style_loss built from a per-layer loss and a combination of the w_l E_l."""
+    def style_loss(features, targets, weights):
+        return combine([w * layer_loss(F, A) for F, A, w in zip(features, targets, weights)],
+                       weights)
+    return style_loss
+
+
+def _raise(error):
+    def fn(*args, **kwargs):
+        raise error
+    return fn
+
+
+def _all_weights(layer_losses, weights):
+    return sum(layer_losses)
+
+
+# ---------------------------------------------------------------------------
+# Correct implementations, in many equivalent forms.
+
+def gram_einsum(F):
+    X = _drop_batch(tf.convert_to_tensor(F))
+    return tf.einsum("hwi,hwj->ij", X, X)
+
+
+def gram_transpose_b(F):
+    Fm = tf.transpose(_X(F))                      # the paper's N x M matrix
+    return tf.matmul(Fm, Fm, transpose_b=True)
+
+
+def gram_numpy(F):
+    F = np.asarray(F)
+    X = F.reshape(-1, F.shape[-1])
+    return X.T @ X
+
+
+def gram_tensordot(F):
+    X = _X(F)
+    return tf.tensordot(X, X, axes=[[0], [0]])
+
+
+def style_2NM_squared(F, A):
+    N, M = _NM(F)
+    return tf.reduce_sum((A - gram_einsum(F)) ** 2) * (1.0 / (2 * N * M)) ** 2
+
+
+def style_numpy(F, A):
+    F = np.asarray(F, dtype=np.float64)
+    N, M = F.shape[-1], F.size // F.shape[-1]
+    return np.sum((gram_numpy(F) - np.asarray(A)) ** 2) / (4 * N**2 * M**2)
+
+
+def style_reduce_mean(F, A):
+    N, M = _NM(F)
+    return tf.reduce_mean(tf.square(_gram(F) - A)) / (4 * M**2)
+
+
+def style_loss_loop(features, targets, weights):
+    loss = 0.0
+    for F, A, w in zip(features, targets, weights):
+        loss += w * losses.style_layer_loss(F, A)
+    return loss
+
+
+def style_loss_stack(features, targets, weights):
+    E = tf.stack([losses.style_layer_loss(F, A) for F, A in zip(features, targets)])
+    return tf.reduce_sum(E * tf.constant(weights, tf.float32))
+
+
+def style_loss_numpy(features, targets, weights):
+    return float(sum(w * style_numpy(F, A) for F, A, w in zip(features, targets, weights)))
+
+
+def total_loss_keywords_reordered(content, style, alpha, beta, tv_weight=0.0, tv=0.0):
+    return tf.add(alpha * content, beta * style) + tv_weight * tv
+
+
+CORRECT = [
+    ("content_loss", losses.content_loss),
+    ("content_loss", lambda F, P: tf.reduce_sum((P - F) ** 2) / 2),
+    ("content_loss", lambda F, P: tf.nn.l2_loss(F - P)),
+    ("content_loss", lambda F, P: 0.5 * tf.norm(F - P) ** 2),
+    ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2)),
+    ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P)))),
+    ("content_loss", lambda F, P: 0.5 * keras.ops.sum(keras.ops.square(F - P))),
+    ("gram_matrix", losses.gram_matrix),
+    ("gram_matrix", gram_einsum),
+    ("gram_matrix", gram_transpose_b),
+    ("gram_matrix", gram_numpy),
+    ("gram_matrix", gram_tensordot),
+    ("gram_matrix", lambda F: keras.ops.matmul(keras.ops.transpose(_X(F)), _X(F))),
+    ("style_layer_loss", losses.style_layer_loss),
+    ("style_layer_loss", style_2NM_squared),
+    ("style_layer_loss", style_numpy),
+    ("style_layer_loss", style_reduce_mean),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=losses.gram_matrix)),
+    ("style_loss", losses.style_loss),
+    ("style_loss", style_loss_loop),
+    ("style_loss", style_loss_stack),
+    ("style_loss", style_loss_numpy),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda terms, w: tf.add_n(terms))),
+    ("total_loss", losses.total_loss),
+    ("total_loss", total_loss_keywords_reordered),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
+        float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv)),
+]
+
+
+@pytest.mark.parametrize("name, fn", CORRECT)
+def test_correct_implementation_passes_with_one_line(name, fn, capsys):
+    assert CHECKS[name](fn) is None
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("✓ ") and name in lines[0] and "test cases" in lines[0]
+
+
+# ---------------------------------------------------------------------------
+# Wrong implementations, each with a key phrase of the hint it must get.
+
+def content_batched_only(F, P):
+    _, H, W, N = F.shape
+    return 0.5 * tf.reduce_sum(tf.square(F - P))
+
+
+def gram_keeps_batch(F):
+    X = tf.reshape(F, (1, -1, F.shape[-1]))
+    return tf.matmul(X, X, transpose_a=True)
+
+
+def gram_transposed(F):
+    X = _X(F)
+    return tf.matmul(X, X, transpose_b=True)
+
+
+def gram_always_first(F):
+    return _gram(F[0])
+
+
+def gram_covariance(F):
+    X = _X(F)
+    X = X - tf.reduce_mean(X, axis=0)
+    return tf.matmul(X, X, transpose_a=True)
+
+
+def style_size_as_M(F, A):
+    N = float(F.shape[-1])
+    M = float(tf.size(F))
+    return tf.reduce_sum(tf.square(_gram(F) - A)) / (4 * N**2 * M**2)
+
+
+def total_without_tv(content, style, alpha, beta):
+    return alpha * content + beta * style
+
+
+WRONG = [
+    # content_loss, Eq. 1
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_mean(tf.square(F - P)), "you averaged"),
+    ("content_loss", lambda F, P: tf.reduce_mean(tf.square(F - P)), "keep the factor ½"),
+    ("content_loss", lambda F, P: tf.reduce_sum(tf.square(F - P)), "factor ½ is missing"),
+    ("content_loss", lambda F, P: 0.5 * tf.square(tf.reduce_sum(F - P)), "squared the sum"),
+    ("content_loss", lambda F, P: tf.square(tf.reduce_sum(F - P)), "and dropped the ½"),
+    ("content_loss", lambda F, P: 0.5 * tf.norm(F - P), "square root"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.abs(F - P)), "absolute differences"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(F - P), "are not squared"),
+    ("content_loss", lambda F, P: 0.5 * tf.square(F - P), "single number"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P), axis=-1),
+     "single number"),
+    ("content_loss", lambda F, P: tf.reduce_sum(tf.square(F - P)) / (2 * tf.reduce_max(F))
+     * tf.reduce_max(F), "NaN"),
+    ("content_loss", lambda F, P: None, "forget the `return`"),
+    ("content_loss", lambda F, P: "0.5", "not a number"),
+    ("content_loss", content_batched_only, "handle both"),
+    ("content_loss", _raise(NotImplementedError("return ½ Σ (F − P)²")),
+     "still raises NotImplementedError"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P)) + 1.0, "got/expected"),
+    # gram_matrix, Eq. 3
+    ("gram_matrix", lambda F: _gram(F) / _NM(F)[1], "divided by M ="),
+    ("gram_matrix", lambda F: _gram(F) / _NM(F)[0], "divided by N (the number of filters)"),
+    ("gram_matrix", lambda F: _gram(F) / (_NM(F)[0] * _NM(F)[1]), "divided by N·M"),
+    ("gram_matrix", gram_always_first, "dropped the first image row"),
+    ("gram_matrix", gram_covariance, "covariance"),
+    ("gram_matrix", gram_transposed, "M × M = 12 × 12"),
+    ("gram_matrix", gram_keeps_batch, "kept the batch axis"),
+    ("gram_matrix", lambda F: tf.matmul(F, F, transpose_a=True), "Reshape the features"),
+    ("gram_matrix", lambda F: _gram(F) * tf.reduce_max(F) / tf.reduce_max(F), "NaN"),
+    ("gram_matrix", lambda F: _gram(F) + tf.eye(F.shape[-1]), "got/expected"),
+    # style_layer_loss, Eq. 4
+    ("style_layer_loss", _style_over(lambda N, M: N**2 * M**2), "the 4 is missing"),
+    ("style_layer_loss", _style_over(lambda N, M: 2 * N**2 * M**2), "divided by 2 N² M²"),
+    ("style_layer_loss", _style_over(lambda N, M: N * M), "divided by N·M;"),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N * M), "divided by 4 N M;"),
+    ("style_layer_loss", _style_over(lambda N, M: 2 * N * M), "squared as a whole"),
+    ("style_layer_loss", _style_over(lambda N, M: 1.0), "is not normalised"),
+    ("style_layer_loss", lambda F, A: tf.reduce_mean(tf.square(_gram(F) - A)),
+     "over the N × N entries"),
+    ("style_layer_loss", lambda F, A: tf.reduce_mean(tf.square(_gram(F) - A))
+     / (4 * _NM(F)[0] ** 2 * _NM(F)[1] ** 2), "averaged (tf.reduce_mean) before dividing"),
+    ("style_layer_loss", style_size_as_M, "tensor size H·W·N"),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2,
+                                     gram=lambda F: _gram(F) / _NM(F)[1]),
+     "your G is divided by M"),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2,
+                                     gram=lambda F: _gram(F) / _NM(F)[0]),
+     "your G is divided by N "),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2,
+                                     gram=lambda F: _gram(F) / (_NM(F)[0] * _NM(F)[1])),
+     "your G is divided by N·M"),
+    ("style_layer_loss", lambda F, A: tf.square(tf.reduce_sum(_gram(F) - A))
+     / (4 * _NM(F)[0] ** 2 * _NM(F)[1] ** 2), "squared the sum"),
+    ("style_layer_loss", lambda F, A: tf.reduce_sum(_gram(F) - A)
+     / (4 * _NM(F)[0] ** 2 * _NM(F)[1] ** 2), "G − A are not squared"),
+    ("style_layer_loss", lambda F, A: tf.square(_gram(F) - A)
+     / (4 * _NM(F)[0] ** 2 * _NM(F)[1] ** 2), "single number"),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=gram_transposed),
+     "raised InvalidArgumentError"),
+    ("style_layer_loss", lambda F, A: 1.5 * losses.style_layer_loss(F, A),
+     "got/expected = 1.5"),
+    # style_loss, Eq. 5
+    ("style_loss", lambda Fs, As, ws: tf.add_n([losses.style_layer_loss(F, A)
+                                               for F, A in zip(Fs, As)]),
+     "weights w_l are missing"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: sum(t) / len(t)),
+     "number of layers"),
+    ("style_loss", lambda Fs, As, ws: tf.reduce_mean([losses.style_layer_loss(F, A)
+                                                     for F, A in zip(Fs, As)]),
+     "left out the weights"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: sum(t) / sum(w)),
+     "divided by Σ w_l"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: t[0]),
+     "`return` inside the loop"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: t[-1]),
+     "instead of overwriting"),
+    ("style_loss", _style_sum(_style_over(lambda N, M: N**2 * M**2), _all_weights),
+     "per-layer losses E_l are wrong — the 4 is missing"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: tf.stack(t)),
+     "single number"),
+    ("style_loss", lambda Fs, As, ws: 3.0 * losses.style_loss(Fs, As, ws), "got/expected = 3"),
+    # total_loss, Eq. 7
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: b * c + a * s + tv_weight * tv,
+     "swapped"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + s + tv_weight * tv,
+     "β is missing"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: c + b * s + tv_weight * tv,
+     "α is missing"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s,
+     "total-variation term"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv,
+     "without its weight"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
+        (a * c + b * s) / (a + b) + tv_weight * tv, "divided by α + β"),
+    ("total_loss", total_without_tv, "unexpected keyword argument"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: tf.stack([a * c, b * s]),
+     "single number"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s * s,
+     "got/expected"),
+]
+
+
+@pytest.mark.parametrize("name, fn, phrase", WRONG)
+def test_wrong_implementation_gets_the_right_hint(name, fn, phrase, capsys):
+    with pytest.raises(AssertionError) as info:
+        CHECKS[name](fn)
+    message = str(info.value)
+    assert phrase in message
+    assert message.startswith(name)
+    assert capsys.readouterr().out == ""
+
+
+# ---------------------------------------------------------------------------
+# Every entry of every catalogue is reachable: an implementation that makes
+# exactly that mistake gets exactly that hint (no entry shadows another).
+
+def _as_student(mistake):
+    """A NumPy mistake from a catalogue, called the way a student's function is."""
+    return lambda *args, **kwargs: mistake(*checks._numpy(args), **checks._numpy(kwargs))
+
+
+CATALOGUES = [
+    (name, mistake, hint)
+    for name, table in [("content_loss", checks.CONTENT_MISTAKES),
+                        ("gram_matrix", checks.GRAM_MISTAKES),
+                        ("style_layer_loss", checks.STYLE_LAYER_MISTAKES),
+                        ("style_loss", checks.STYLE_MISTAKES),
+                        ("total_loss", checks.TOTAL_MISTAKES)]
+    for mistake, hint in table
+]
+
+
+@pytest.mark.parametrize("name, mistake, hint", CATALOGUES,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(CATALOGUES)])
+def test_each_catalogued_mistake_gets_its_own_hint(name, mistake, hint):
+    with pytest.raises(AssertionError) as info:
+        CHECKS[name](_as_student(mistake))
+    assert str(info.value) == f"{name}: {hint}"
+
+
+# ---------------------------------------------------------------------------
+# The details of the failure messages.
+
+def test_exception_is_wrapped_with_the_original_as_cause():
+    error = TypeError("unsupported operand")
+    with pytest.raises(AssertionError) as info:
+        checks.check_content_loss(_raise(error))
+    assert "content_loss raised TypeError" in str(info.value)
+    assert "unsupported operand" in str(info.value)
+    assert info.value.__cause__ is error
+
+
+def test_unknown_mistake_shows_shapes_values_and_ratio():
+    with pytest.raises(AssertionError) as info:
+        checks.check_content_loss(lambda F, P: 3.0 * losses.content_loss(F, P))
+    message = str(info.value)
+    assert "shape (1, 4, 3, 5)" in message
+    assert "expected " in message and "got " in message
+    assert "got/expected = 3" in message
+
+
+def test_unknown_gram_mistake_names_the_entry_and_sizes():
+    with pytest.raises(AssertionError) as info:
+        checks.check_gram_matrix(lambda F: losses.gram_matrix(F) + tf.eye(F.shape[-1]))
+    assert "(N = 5, M = 12)" in str(info.value)
+    assert " at [" in str(info.value)
+
+
+def test_gram_matrix_returning_float64_numpy_on_batched_input_passes(capsys):
+    checks.check_gram_matrix(lambda F: gram_numpy(_drop_batch(np.asarray(F, np.float64))))
+    assert "gram_matrix" in capsys.readouterr().out
+
+
+def test_test_cases_include_both_layouts_and_rectangular_maps():
+    shapes = [tuple(c.args[0].shape) for c in checks._gram_cases()]
+    assert any(len(s) == 4 for s in shapes) and any(len(s) == 3 for s in shapes)
+    assert all(s[-1] != int(np.prod(s[-3:-1])) for s in shapes)        # N != M
+    assert any(s[-3] != s[-2] for s in shapes)                           # H != W
+    assert any(not np.any(c.args[0]) for c in checks._gram_cases())      # all zeros
