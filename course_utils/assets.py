@@ -44,17 +44,28 @@ def cache_dir():
     import pooch
 
     path = Path(os.environ.get("COURSE_DATA_DIR") or pooch.os_cache("nst-course"))
+    return path if _writable(path) else _fallback_cache(str(path))
+
+
+def _writable(path):
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path):
             pass
-        return path
+        return True
     except OSError:
-        fallback = Path(tempfile.gettempdir()) / "nst-course-cache"
-        fallback.mkdir(parents=True, exist_ok=True)
-        warnings.warn(f"cache directory {path} is not writable; using {fallback} instead "
-                      "(set COURSE_DATA_DIR to choose another)", stacklevel=2)
-        return fallback
+        return False
+
+
+@lru_cache(maxsize=None)
+def _fallback_cache(wanted):
+    """A temporary cache of this user's, warned about once per unwritable directory."""
+    fallback = Path(tempfile.gettempdir()) / f"nst-course-cache-{getattr(os, 'getuid', lambda: 'user')()}"
+    if not _writable(fallback):
+        fallback = Path(tempfile.mkdtemp(prefix="nst-course-cache-"))
+    warnings.warn(f"cache directory {wanted} is not writable; using {fallback} instead "
+                  "(set COURSE_DATA_DIR to choose another)", stacklevel=3)
+    return fallback
 
 
 def sha256(path):
@@ -76,8 +87,11 @@ def fetch(name, quiet=True):
     if "matplotlib_sample" in item:
         from matplotlib import cbook
         return Path(cbook.get_sample_data(item["matplotlib_sample"], asfileobj=False))
-    filename = Path(item["file"]).name            # never a path outside the cache
-    target = cache_dir() / filename
+    filename = str(item.get("file", ""))
+    if filename in ("", ".", "..") or Path(filename).name != filename or "\\" in filename:
+        raise AssetError(f"asset {name!r} has an unsafe file name {filename!r} in the manifest; "
+                         "it must be a plain file name inside the cache")
+    target = cache_dir() / filename                # never a path outside the cache
     if target.exists():
         if is_valid(target, item["sha256"]):
             return target
@@ -112,8 +126,15 @@ def _from_url(url, item, target, quiet):
     import pooch
 
     downloader = pooch.HTTPDownloader(progressbar=not quiet, timeout=30)
-    path = pooch.retrieve(url, known_hash=f"sha256:{item['sha256']}", fname=target.name,
-                          path=target.parent, downloader=downloader)
+    logger = pooch.get_logger()
+    level = logger.level
+    if quiet:
+        logger.setLevel("WARNING")             # no "Downloading data from ..." lines
+    try:
+        path = pooch.retrieve(url, known_hash=f"sha256:{item['sha256']}", fname=target.name,
+                              path=target.parent, downloader=downloader)
+    finally:
+        logger.setLevel(level)
     return Path(path)
 
 

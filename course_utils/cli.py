@@ -1,27 +1,42 @@
 """Command line: ``python -m course_utils stylize [CONTENT] [STYLE] [-o OUT] ...``.
 
-A user's mistake (a missing file, a bad value) gives one line on stderr and
-exit code 2; Ctrl-C saves the best image so far and exits with 130.
+A user's mistake (a missing or broken picture, a bad value, an output that
+cannot be written, an asset that cannot be had) gives one line on stderr and
+exit code 2, before any computation where it can; out of memory even after the
+retry at a smaller size gives one line and exit code 1; Ctrl-C saves the best
+image so far and exits with 130.  Warnings and notes are one line each.
 """
 import argparse
-import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse's own is the usage, then the error)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
 def parse_weights(text):
     try:
-        return tuple(float(w) for w in text.split(","))
+        return tuple(float(w) for w in text.split(",") if w.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
 
 
+def parse_layers(text):
+    """"conv1_1, conv2_1" -> ("conv1_1", "conv2_1"); "" -> () (then refused as empty)."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m course_utils",
-                                     description="Neural style transfer (Gatys et al., 2015).")
+    parser = Parser(prog="python -m course_utils",
+                    description="Neural style transfer (Gatys et al., 2015).")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("stylize", help="paint a content image in the style of another")
     p.add_argument("content", nargs="?", default="tubingen", help="asset name or path (tubingen)")
@@ -36,8 +51,8 @@ def build_parser():
     p.add_argument("--beta", type=float, help="style weight β")
     p.add_argument("--tv", type=float, dest="tv_weight", help="total-variation weight")
     p.add_argument("--style-weights", type=parse_weights, help="w_l per style layer, e.g. 1,1,1,1,1")
-    p.add_argument("--style-layers", type=lambda t: tuple(t.split(",")), help="e.g. conv1_1,conv2_1")
-    p.add_argument("--content-layers", type=lambda t: tuple(t.split(",")), help="e.g. conv4_2")
+    p.add_argument("--style-layers", type=parse_layers, help="e.g. conv1_1,conv2_1")
+    p.add_argument("--content-layers", type=parse_layers, help="e.g. conv4_2")
     p.add_argument("--init", choices=["content", "noise", "style", "mix"])
     p.add_argument("--pooling", choices=["avg", "max"])
     p.add_argument("--seed", type=int)
@@ -48,9 +63,9 @@ def build_parser():
 
 
 
-def fail(message):
+def fail(message, code=EXIT_USAGE):
     print(f"error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return code
 
 
 def check_writable(path):
@@ -58,6 +73,8 @@ def check_writable(path):
     path = Path(path)
     if path.exists() and path.is_dir():
         raise ValueError(f"output {path} is a directory; give a file name such as {path}/out.png")
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"output {path} must end in .png")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
@@ -66,20 +83,21 @@ def check_writable(path):
         raise ValueError(f"cannot write to {path.parent}: {err.strerror or err}; choose another -o path")
 
 
-def stylize_command(args):
-    from . import images, plots, train
+def stylize_command(args, shown):
+    from . import images
     settings = {k: v for k, v in vars(args).items()
                 if v is not None and k not in ("command", "content", "style", "output", "preset", "quiet")}
     out = Path(args.output or "stylized.png")
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"output {out} must end in .png")
-    check_writable(out)
-    s = train.make_settings(args.preset, **settings)
-    result = train.stylize(args.content, args.style, preset=args.preset, progress=not args.quiet,
-                           **settings)
-    images.save_png(result.best_image, out)
     curves = out.with_name(out.stem + "_losses.png")
-    _save_figure(plots.loss_curves(result), curves)
+    check_writable(out)
+    for role, src in (("content", args.content), ("style", args.style)):
+        if Path(src).is_file() and Path(src).resolve() in (out.resolve(), curves.resolve()):
+            raise ValueError(f"the output would overwrite the {role} image {src}; choose another -o path")
+    content, style = images.open_image(args.content), images.open_image(args.style)  # before TensorFlow
+    from . import plots, train
+    s = train.make_settings(args.preset, **settings)
+    result = train.stylize(content, style, preset=args.preset, progress=not args.quiet, **settings)
+    images.save_png(result.best_image, out)
     h = result.history
     per_step = h[-1]["seconds"] / len(h) if h else float("nan")
     height, width = result.image.shape[:2]
@@ -89,30 +107,53 @@ def stylize_command(args):
         print(f"final loss {h[-1]['total']:.4g} = α·content {s.alpha * h[-1]['content']:.4g}"
               f" + β·style {s.beta * h[-1]['style']:.4g}")
     for note in filter(None, [result.stopped_reason] + result.notes):
-        print(f"note: {note}", file=sys.stderr)
+        if note not in shown:                     # already said as a warning
+            print(f"note: {note}", file=sys.stderr)
+    try:
+        _save_figure(plots.loss_curves(result), curves)
+    except KeyboardInterrupt:
+        print(f"wrote {out}; interrupted before the loss curves were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"wrote {out} and {curves}")
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
 def _save_figure(fig, path):
     import matplotlib.pyplot as plt
-    tmp = path.with_name(f".{path.name}.part")
-    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    from .images import write_atomically
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from .assets import AssetError
-    try:
-        if args.command == "fetch":
-            from . import assets
-            for name, path in assets.fetch_all(quiet=False).items():
-                print(f"{name:16s} {path}")
-            return 0
-        return stylize_command(args)
-    except (ValueError, OSError, AssetError) as err:
-        return fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
-    except KeyboardInterrupt:
-        return fail("interrupted") and EXIT_INTERRUPTED
+    shown = []
+
+    def one_line(message, category, *rest, **kw):
+        shown.append(str(message))
+        print(f"warning: {_first_line(message)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line           # not Python's two-line file:line form
+        try:
+            if args.command == "fetch":
+                from . import assets
+                for name, path in assets.fetch_all(quiet=False).items():
+                    print(f"{name:16s} {path}")
+                return 0
+            return stylize_command(args, shown)
+        except (ValueError, OSError, AssetError) as err:
+            return fail(_first_line(err))
+        except MemoryError as err:
+            return fail(_first_line(err), EXIT_FAILED)
+        except KeyboardInterrupt:
+            return fail("interrupted (Ctrl-C) before an image was ready; nothing written",
+                        EXIT_INTERRUPTED)
+
+
+def _first_line(err):
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

@@ -7,7 +7,9 @@ It runs on the GPU when TensorFlow sees one.
 """
 import dataclasses
 import math
+import numbers
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -40,22 +42,43 @@ class Settings:
     every: int = 10                       # call `callback` every this many steps
 
     def __post_init__(self):
-        self.content_layers = tuple(self.content_layers)
-        self.style_layers = tuple(self.style_layers)
+        self.content_layers = _names(self.content_layers)
+        self.style_layers = _names(self.style_layers)
         if self.style_weights is None:
             self.style_weights = tuple(1.0 / len(self.style_layers) for _ in self.style_layers) \
                 if self.style_layers else ()
-        self.style_weights = tuple(float(w) for w in self.style_weights)
+        self.style_weights = _numbers("style_weights", self.style_weights)
         validate(self)
+
+
+def _names(layers):
+    """Layer names as a tuple; a string may list them with commas ("conv1_1,conv2_1")."""
+    if layers is None:
+        return ()
+    if isinstance(layers, str):
+        return tuple(name.strip() for name in layers.split(",") if name.strip())
+    return tuple(layers)
+
+
+def _numbers(name, values):
+    """A tuple of floats, or one clear ValueError."""
+    values = (values,) if isinstance(values, numbers.Number) else values
+    try:
+        return tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, one per style layer, not {values!r}") from None
 
 
 def validate(s):
     """Raise one clear ValueError for settings that cannot make a picture."""
-    from difflib import get_close_matches
+    for name, value in [("alpha", s.alpha), ("beta", s.beta), ("tv_weight", s.tv_weight)]:
+        if not _real(value) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number ≥ 0, not {value!r}")
+    if not _real(s.learning_rate) or not math.isfinite(s.learning_rate) or s.learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0, not {s.learning_rate!r}")
     for layer in s.content_layers + s.style_layers:
         if layer not in vgg.CONV_LAYERS:
-            near = get_close_matches(str(layer), vgg.CONV_LAYERS, n=3) or vgg.CONV_LAYERS[:1]
-            raise ValueError(f"unknown layer {layer!r}; did you mean {', '.join(near)}?")
+            raise ValueError(f"unknown layer {layer!r}; {_nearest_layers(layer)}")
     if not s.style_layers and s.beta > 0:
         raise ValueError("style_layers is empty; name at least one, e.g. conv1_1 (or set beta=0)")
     if not s.content_layers and s.alpha > 0:
@@ -63,27 +86,48 @@ def validate(s):
     if len(s.style_weights) != len(s.style_layers):
         raise ValueError(f"{len(s.style_weights)} style weights for {len(s.style_layers)} "
                          f"style layers; give one weight per layer")
-    for name, value in [("alpha", s.alpha), ("beta", s.beta), ("tv_weight", s.tv_weight),
-                        ("learning_rate", s.learning_rate)] + \
-                       [(f"style weight {w}", w) for w in s.style_weights]:
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number ≥ 0, not {value!r}")
+    for layer, w in zip(s.style_layers, s.style_weights):
+        if not math.isfinite(w) or w < 0:
+            raise ValueError(f"the style weight of {layer} must be a finite number ≥ 0, not {w!r}")
     if s.alpha == 0 and s.beta == 0:
         raise ValueError("alpha and beta are both 0: there is nothing to optimise")
-    if not isinstance(s.steps, int) or s.steps <= 0:
+    if not _whole(s.steps) or s.steps <= 0:
         raise ValueError(f"steps must be a whole number > 0, not {s.steps!r}")
-    if not isinstance(s.every, int) or s.every <= 0:
+    if not _whole(s.every) or s.every <= 0:
         raise ValueError(f"every must be a whole number > 0, not {s.every!r}")
-    low = vgg.min_size(s.content_layers + s.style_layers)
-    if not isinstance(s.size, int) or not low <= s.size <= 4096:
-        raise ValueError(f"size must be a whole number of pixels from {low} (four poolings "
-                         f"before the deepest layer used) to 4096, not {s.size!r}")
+    used = s.content_layers + s.style_layers
+    low, deepest = vgg.min_size(used), max(used, key=vgg.LAYERS.index)
+    if not _whole(s.size) or s.size < low:
+        raise ValueError(f"size must be a whole number of pixels ≥ {low}, not {s.size!r}: "
+                         f"{vgg.poolings_before(deepest)} poolings halve the image before "
+                         f"{deepest}, the deepest layer used")
+    if s.size > images.MAX_SIDE:
+        raise ValueError(f"size must be at most {images.MAX_SIDE} pixels, not {s.size!r}")
     if s.optimizer not in ("lbfgs", "adam"):
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {s.optimizer!r}")
     if s.init not in ("content", "noise", "style", "mix"):
         raise ValueError(f"init must be 'content', 'noise', 'style' or 'mix', not {s.init!r}")
     if s.pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max', not {s.pooling!r}")
+
+
+def _real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _whole(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _nearest_layers(name):
+    """'did you mean ...' for a mistyped layer name (or a Keras name such as block4_conv2)."""
+    from difflib import get_close_matches
+    keras = re.fullmatch(r"block(\d)_conv(\d)", str(name))
+    if keras and f"conv{keras[1]}_{keras[2]}" in vgg.CONV_LAYERS:
+        return f"did you mean conv{keras[1]}_{keras[2]} (the paper's name for Keras's {name})?"
+    near = get_close_matches(str(name), vgg.CONV_LAYERS, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(near[:-1]) + ' or ' if near[1:] else ''}{near[-1]}? " if near else ""
+    return f"{hint}VGG-19's layers are {vgg.CONV_LAYERS[0]} … {vgg.CONV_LAYERS[-1]}"
 
 
 # Presets: named starting points.  `seed` is the original blog post's settings
@@ -125,7 +169,10 @@ def make_settings(preset_name=None, **overrides):
     if unknown:
         raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; "
                          f"valid: {', '.join(f.name for f in dataclasses.fields(Settings))}")
-    return Settings(**{**preset(preset_name), **overrides})
+    values = preset(preset_name)
+    if "style_layers" in overrides and "style_weights" not in overrides:
+        values.pop("style_weights", None)        # a preset's weights belong to its own layers
+    return Settings(**{**values, **overrides})
 
 
 @dataclass
@@ -290,26 +337,37 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     preset: "ci", "demo", "quality" or "seed" (default: $COURSE_PRESET, else by device).
     settings: any field of `Settings`, overriding the preset.
     callback(step, image, history) runs every `every` steps; return True to stop.
-    Ctrl-C stops the run and returns the best image so far.
+    Ctrl-C stops the run and returns the best image so far.  A non-finite loss stops
+    it and keeps the last finite image.  Out of memory: one retry at 3/4 of the size,
+    then a MemoryError.  Bad settings or pictures: one ValueError.
     """
     s = make_settings(preset, **settings)
     try:
         return _stylize(content, style, s, callback, progress)
     except tf.errors.ResourceExhaustedError:
-        smaller = max(vgg.min_size(s.content_layers + s.style_layers), s.size * 3 // 4)
-        message = f"out of memory at {s.size} px; retried once at {smaller} px"
-        warnings.warn(message, stacklevel=2)
+        pass                                      # retried below, outside this handler
+    smaller = max(vgg.min_size(s.content_layers + s.style_layers), s.size * 3 // 4)
+    if smaller >= s.size:
+        raise MemoryError(f"out of memory at {s.size} px, the smallest size these layers allow; "
+                          "close other programs or notebooks and try again")
+    message = f"out of memory at {s.size} px; retried once at {smaller} px"
+    warnings.warn(message, stacklevel=2)
+    try:
         result = _stylize(content, style, dataclasses.replace(s, size=smaller), callback, progress)
-        result.notes.append(message)
-        return result
+    except tf.errors.ResourceExhaustedError:
+        raise MemoryError(f"out of memory at {s.size} px and again at {smaller} px; choose a "
+                          "smaller size, or close other programs or notebooks") from None
+    result.notes.append(message)
+    return result
 
 
 def _stylize(content, style, s, callback, progress):
     if s.deterministic:
         tf.config.experimental.enable_op_determinism()
         tf.random.set_seed(s.seed)
-    content_img = images.load_image(content, s.size)
-    style_img = images.load_image(style, s.size)
+    low = vgg.min_size(s.content_layers + s.style_layers)      # very wide pictures grow to this
+    content_img = images.load_image(content, s.size, min_side=low)
+    style_img = images.load_image(style, s.size, min_side=low)
     start = time.perf_counter()
     dev = device()
     tracker = _Tracker(s, callback, progress)
@@ -325,7 +383,11 @@ def _stylize(content, style, s, callback, progress):
         except _Stop:
             reason = "stopped by the callback: kept the best image so far"
         except _NonFinite:
-            reason = f"the loss became non-finite after step {len(tracker.history)}: kept the last finite image"
+            if tracker.last is None:
+                raise ValueError("the loss is not finite for the initial image: the weights "
+                                 "overflow float32; lower alpha, beta or tv_weight") from None
+            reason = (f"the loss became non-finite after step {len(tracker.history)}: kept the "
+                      "last finite image (try smaller weights or learning rate)")
             warnings.warn(reason, stacklevel=3)
         finally:
             tracker.close()
