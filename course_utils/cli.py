@@ -120,9 +120,9 @@ def stylize_command(args, shown):
 
 def _save_figure(fig, path):
     import matplotlib.pyplot as plt
-    from .images import write_atomically
+    from .plots import write_figure
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        write_figure(fig, path)
     finally:
         plt.close(fig)
 

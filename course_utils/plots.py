@@ -1,10 +1,12 @@
 """Pictures of what the method does.  Every function returns a matplotlib Figure."""
 import math
+import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .images import to_uint8
+from .images import to_uint8, write_atomically
 
 
 def image_grid(images, titles=None, ncols=None, size=3.0, suptitle=None):
@@ -90,19 +92,16 @@ def gram_heatmap(G, title=None, n=64, ax=None):
     return fig
 
 
+def write_figure(fig, path):
+    """Write `fig` as a PNG at `path`, atomically (all of it or nothing)."""
+    return write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100,
+                                                         bbox_inches="tight"))
+
+
 def save_figure(fig, name):
     """Write `fig` to $COURSE_FIGURES_DIR/<name>.png when that variable is set (`make figures`).
 
     Returns the path written, or None when figures are not being collected.
     """
-    import os
-    from pathlib import Path
     folder = os.environ.get("COURSE_FIGURES_DIR")
-    if not folder:
-        return None
-    path = Path(folder) / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    return write_figure(fig, Path(folder) / f"{name}.png") if folder else None
