@@ -42,8 +42,10 @@ def loss_curves(result, ax=None, per_layer=False, x="step"):
         fig = ax.figure
     xs = [h[x] for h in history]
     ax.plot(xs, [h["total"] for h in history], label="total", color="black", lw=2)
-    ax.plot(xs, [alpha * h["content"] for h in history], label="α · content" if s else "content")
-    ax.plot(xs, [beta * h["style"] for h in history], label="β · style" if s else "style")
+    if any(alpha * h["content"] for h in history):          # a term that is 0 has no log-scale line
+        ax.plot(xs, [alpha * h["content"] for h in history], label="α · content" if s else "content")
+    if any(beta * h["style"] for h in history):
+        ax.plot(xs, [beta * h["style"] for h in history], label="β · style" if s else "style")
     if tv_weight and any(h["tv"] for h in history):
         ax.plot(xs, [tv_weight * h["tv"] for h in history], label="TV")
     if per_layer and history:
