@@ -53,7 +53,7 @@ def build_parser():
     p.add_argument("--style-weights", type=parse_weights, help="w_l per style layer, e.g. 1,1,1,1,1")
     p.add_argument("--style-layers", type=parse_layers, help="e.g. conv1_1,conv2_1")
     p.add_argument("--content-layers", type=parse_layers, help="e.g. conv4_2")
-    p.add_argument("--init", choices=["content", "noise", "style", "mix"])
+    p.add_argument("--init", choices=["content", "colour", "noise", "style", "mix"])
     p.add_argument("--pooling", choices=["avg", "max"])
     p.add_argument("--seed", type=int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

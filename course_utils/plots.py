@@ -32,6 +32,7 @@ def loss_curves(result, ax=None, per_layer=False, x="step"):
 
     `result` is a `train.Result` (the weighted terms are drawn, so they add up
     to the total being minimised) or a bare history list (the raw terms).
+    per_layer: also each style layer's share β·w_l·E_l (dotted).
     """
     history = getattr(result, "history", result)
     s = getattr(result, "settings", None)
@@ -49,9 +50,10 @@ def loss_curves(result, ax=None, per_layer=False, x="step"):
     if tv_weight and any(h["tv"] for h in history):
         ax.plot(xs, [tv_weight * h["tv"] for h in history], label="TV")
     if per_layer and history:
+        w = dict(zip(s.style_layers, s.style_weights)) if s else {}   # so the layers add up to β·style
         for layer in history[0]["style_layers"]:
-            ax.plot(xs, [beta * h["style_layers"][layer] for h in history], ls=":",
-                    label=f"β · E ({layer})")
+            ax.plot(xs, [beta * w.get(layer, 1.0) * h["style_layers"][layer] for h in history],
+                    ls=":", label=f"β · w · E ({layer})" if s else f"E ({layer})")
     ax.set_yscale("log")
     ax.set_xlabel("step" if x == "step" else "seconds")
     ax.set_ylabel("loss")

@@ -5,6 +5,7 @@ features, computes the content targets P and the style Grams A once, then
 optimises the pixels with SciPy's L-BFGS-B (box [0, 255]) or Keras's Adam.
 It runs on the GPU when TensorFlow sees one.
 """
+import contextlib
 import dataclasses
 import math
 import numbers
@@ -20,6 +21,7 @@ import tensorflow as tf
 from . import images, losses, vgg
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+INITS = ("content", "colour", "noise", "style", "mix")
 
 
 @dataclass
@@ -33,13 +35,17 @@ class Settings:
     tv_weight: float = 0.0
     optimizer: str = "lbfgs"              # "lbfgs" (SciPy L-BFGS-B) or "adam"
     learning_rate: float = 10.0           # Adam only, in pixel units (0..255)
-    init: str = "content"                 # "content", "noise", "style", or "mix" (0.6 noise + 0.4 content)
+    init: str = "content"                 # "content", "colour" (content in the style's colours),
+                                          # "noise", "style", "mix" (0.6 noise + 0.4 content)
     size: int = 256                       # longest side of the generated image, pixels
     steps: int = 100
     pooling: str = "avg"
     seed: int = 0
     deterministic: bool = True
     every: int = 10                       # call `callback` every this many steps
+    lbfgs_memory: int = 20                # L-BFGS-B only: curvature pairs kept (SciPy's maxcor)
+    adam_beta_1: float = 0.9              # Adam only: decay of the running mean of gradients
+    adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
 
     def __post_init__(self):
         self.content_layers = _names(self.content_layers)
@@ -105,8 +111,15 @@ def validate(s):
         raise ValueError(f"size must be at most {images.MAX_SIDE} pixels, not {s.size!r}")
     if s.optimizer not in ("lbfgs", "adam"):
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {s.optimizer!r}")
-    if s.init not in ("content", "noise", "style", "mix"):
-        raise ValueError(f"init must be 'content', 'noise', 'style' or 'mix', not {s.init!r}")
+    if s.init not in INITS:
+        raise ValueError(f"init must be {', '.join(map(repr, INITS[:-1]))} or {INITS[-1]!r}, "
+                         f"not {s.init!r}")
+    if not _whole(s.lbfgs_memory) or s.lbfgs_memory <= 0:
+        raise ValueError(f"lbfgs_memory must be a whole number > 0, not {s.lbfgs_memory!r}")
+    if not _real(s.adam_beta_1) or not 0 <= s.adam_beta_1 < 1:
+        raise ValueError(f"adam_beta_1 must be a number from 0 to below 1, not {s.adam_beta_1!r}")
+    if not _real(s.adam_epsilon) or not math.isfinite(s.adam_epsilon) or s.adam_epsilon <= 0:
+        raise ValueError(f"adam_epsilon must be a finite number > 0, not {s.adam_epsilon!r}")
     if s.pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max', not {s.pooling!r}")
 
@@ -134,8 +147,9 @@ def _nearest_layers(name):
 # (style weights sum to 10, not 1: far more style-heavy than the paper).
 PRESETS = {
     "ci": dict(size=64, steps=10, every=5),
-    "demo": dict(size=256, steps=60, every=10),
-    "quality": dict(size=512, steps=300, every=25),
+    # demo and quality: tuned by `python -m course_utils.bench` (docs/performance.md)
+    "demo": dict(size=256, steps=65, every=10, init="colour"),
+    "quality": dict(size=512, steps=300, every=25, init="colour", lbfgs_memory=50),
     "seed": dict(size=256, steps=300, every=25, style_weights=(0.5, 1.0, 1.5, 3.0, 4.0),
                  alpha=0.01, beta=1.0, optimizer="adam", learning_rate=2.0, init="mix"),
 }
@@ -244,6 +258,7 @@ class _Tracker:
     def __init__(self, s, callback, progress):
         self.s, self.callback = s, callback
         self.history, self.best, self.best_loss, self.last = [], None, math.inf, None
+        self.evaluations = 0
         self.start = time.perf_counter()
         self.bar = None
         if progress:
@@ -255,6 +270,7 @@ class _Tracker:
         total = float(t["total"])
         if not math.isfinite(total):
             raise _NonFinite
+        self.evaluations += 1
         self.last = (x, t)
         if total < self.best_loss:
             self.best_loss, self.best = total, np.array(x)
@@ -267,7 +283,7 @@ class _Tracker:
             step=n, total=float(t["total"]), content=float(t["content"]),
             style=float(t["style"]), tv=float(t["tv"]),
             style_layers=dict(zip(self.s.style_layers, np.asarray(t["style_layers"]).tolist())),
-            seconds=time.perf_counter() - self.start))
+            evaluations=self.evaluations, seconds=time.perf_counter() - self.start))
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{float(t['total']):.4g}")
@@ -287,12 +303,41 @@ def _initial_image(content, style, s):
         return noise
     if s.init == "mix":
         return 0.6 * noise + 0.4 * content
+    if s.init == "colour":
+        return _colour_matched(content, style)
     if s.init == "style":
         from PIL import Image
         h, w = content.shape[:2]
         return np.asarray(Image.fromarray(images.to_uint8(style)).resize((w, h), Image.LANCZOS),
                           np.float32)
     return content.copy()
+
+
+def _colour_matched(content, style):
+    """The content photo recoloured to the style image's mean colour and RGB covariance.
+
+    A linear colour transfer (x - μ_c) T + μ_s with T Σ_c Tᵀ = Σ_s: a start whose
+    colour statistics, which the Gram matrix of conv1_1 measures, already match.
+    """
+    c, s = (np.asarray(a, np.float64).reshape(-1, 3) for a in (content, style))
+    root = lambda X: np.linalg.cholesky(np.cov(X.T) + np.eye(3))   # + I: grey pictures
+    T = root(s) @ np.linalg.inv(root(c))
+    x = (c - c.mean(0)) @ T.T + s.mean(0)
+    return np.clip(x, 0, 255).reshape(np.shape(content)).astype(np.float32)
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread, if threadpoolctl is installed.
+
+    L-BFGS-B runs BLAS on vectors of all the pixels between TensorFlow's steps; BLAS
+    threads competing with TensorFlow's for the cores cost 0.3 s a step at 256 px on
+    a 2-core machine that is running something else too (docs/performance.md).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _run_lbfgs(objective, x0, s, tracker):
@@ -305,15 +350,18 @@ def _run_lbfgs(objective, x0, s, tracker):
         tracker.evaluated(x.numpy(), t)
         return float(t["total"]), g.numpy().ravel().astype(np.float64)
 
-    minimize(fun, x0.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
-             bounds=Bounds(0.0, 255.0), callback=lambda *_: tracker.step(),
-             options=dict(maxiter=s.steps, maxfun=3 * s.steps, ftol=0.0, gtol=0.0, maxcor=20))
+    with _one_blas_thread():
+        minimize(fun, x0.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
+                 bounds=Bounds(0.0, 255.0), callback=lambda *_: tracker.step(),
+                 options=dict(maxiter=s.steps, maxfun=3 * s.steps, ftol=0.0, gtol=0.0,
+                              maxcor=s.lbfgs_memory))
 
 
-def _run_adam(objective, x0, s, tracker, beta_1=0.9, epsilon=1e-7):
+def _run_adam(objective, x0, s, tracker):
     import keras
     x = tf.Variable(x0[None])
-    opt = keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=beta_1, epsilon=epsilon)
+    opt = keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=s.adam_beta_1,
+                                epsilon=s.adam_epsilon)
 
     @tf.function
     def step():
