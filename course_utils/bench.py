@@ -19,12 +19,13 @@ results to stdout.  Timings are only as good as the machine is quiet: the output
 records the load average before and after.
 """
 import argparse
+import concurrent.futures
 import dataclasses
 import json
+import multiprocessing
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
@@ -210,7 +211,7 @@ def time_to_quality(c):
 # --- 3 and 4. In a fresh process: the demo, and a 512 px run's memory ---------------
 
 def child(kind, steps, size):
-    """Run in `python -m course_utils.bench --child KIND`; returns a dict."""
+    """Run in a freshly spawned Python (`in_fresh_process`); returns a dict."""
     import resource
     from . import train
     if kind == "demo":
@@ -227,13 +228,12 @@ def child(kind, steps, size):
 
 
 def in_fresh_process(kind, steps, size):
+    """`child` in a new interpreter (spawned, not forked), so that its model build and
+    its peak memory are its own and not this process's."""
     say(f"{kind} run at {size} px in a fresh process")
-    command = [sys.executable, "-m", "course_utils.bench", "--child", kind,
-               "--steps", str(steps or 0), "--size", str(size)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {kind} run failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        return pool.submit(child, kind, steps or 0, size).result()
 
 
 # --- The whole benchmark -----------------------------------------------------------
@@ -289,13 +289,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run that checks the benchmark works")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--child", choices=["demo", "memory"], help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, default=256, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(args.child, args.steps, args.size)))
-        return 0
     out = benchmark(quick=args.quick)
     print(json.dumps(out, indent=1) if args.json else table(out))
     return 0
