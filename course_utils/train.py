@@ -409,6 +409,28 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     return result
 
 
+def measure(image, content, style, **settings):
+    """The terms of Eq. 7 for a finished image: L_total, L_content, L_style, each E_l, L_tv.
+
+    The objective is `Settings(**settings)` (default: the paper's, w_l = 1/5, α/β = 10⁻³),
+    against `content` and `style` at the image's size: one yardstick for pictures that
+    different settings made.
+    """
+    s = Settings(**settings)
+    x = np.asarray(image, np.float32)
+    low = vgg.min_size(s.content_layers + s.style_layers)
+    photo = images.load_image(content, max(x.shape[:2]), min_side=low)
+    if photo.shape != x.shape:
+        raise ValueError(f"the image is {x.shape[1]}x{x.shape[0]} but {content} at that size is "
+                         f"{photo.shape[1]}x{photo.shape[0]}: measure images stylize made from it")
+    painting = images.load_image(style, max(x.shape[:2]), min_side=low)
+    objective = Objective(photo, painting, s)    # held: its traced `terms` refers to it weakly
+    t = objective.terms(tf.constant(x[None]))
+    out = {k: float(v) for k, v in t.items() if k != "style_layers"}
+    out["style_layers"] = dict(zip(s.style_layers, t["style_layers"].numpy().tolist()))
+    return out
+
+
 def _stylize(content, style, s, callback, progress):
     if s.deterministic:
         tf.config.experimental.enable_op_determinism()

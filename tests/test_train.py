@@ -80,3 +80,28 @@ def test_presets():
     assert paper.alpha / paper.beta == pytest.approx(1e-3)
     with pytest.raises(ValueError, match="unknown preset"):
         train.preset("fast")
+
+
+def test_measure_is_the_paper_objective_of_a_finished_image():
+    from course_utils import images, losses, vgg
+    photo = images.load_image("tubingen", 48)
+    painting = images.load_image("starry_night", 48)
+    t = train.measure(photo, "tubingen", "starry_night")
+    assert t["content"] == 0.0
+    F = vgg.features(photo, train.PAPER_STYLE_LAYERS)
+    A = vgg.features(painting, train.PAPER_STYLE_LAYERS)
+    scale = {l: F[l].shape[1] * F[l].shape[2] / (A[l].shape[1] * A[l].shape[2]) for l in A}
+    E = {l: float(losses.style_layer_loss(F[l], losses.gram_matrix(A[l]) * scale[l])) for l in A}
+    assert t["style_layers"] == pytest.approx(E, rel=1e-4)
+    assert t["style"] == pytest.approx(sum(E.values()) / 5, rel=1e-4)
+    assert t["total"] == pytest.approx(1e-3 * 0.0 + t["style"], rel=1e-6)
+
+    r = train.stylize("tubingen", "starry_night", alpha=1e-2, **TINY)
+    again = train.measure(r.best_image, "tubingen", "starry_night", alpha=1e-2)
+    assert again["total"] == pytest.approx(r.best_loss, rel=0.05)    # uint8 rounding only
+    assert again["content"] > 0
+
+
+def test_measure_refuses_an_image_of_another_shape():
+    with pytest.raises(ValueError, match="measure images stylize made"):
+        train.measure(np.zeros((40, 40, 3), np.uint8), "tubingen", "starry_night")
