@@ -1,0 +1,117 @@
+"""The control panel: widget values -> stylize settings, Run, Stop, and bad input in the status line."""
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from course_utils import train
+from course_utils.widgets import STYLE_LAYERS, StylePanel
+
+PNG_MAGIC = b"\x89PNG"
+
+
+@pytest.fixture
+def panel():
+    p = StylePanel("tubingen", "the_scream", preset="ci")
+    yield p
+    p.stop()
+    p.wait(timeout=120)
+
+
+def tiny(panel, steps=4, every=2):
+    panel.size.value, panel.steps.value, panel.every.value = 32, steps, every
+
+
+def test_settings_follow_the_widgets(panel):
+    panel.ratio.value = 1e-4
+    panel.layer_boxes["conv5_1"].value = False
+    panel.weights["conv1_1"].value = 0.5
+    panel.weights["conv3_1"].value = 0.35
+    panel.content_layer.value = "conv3_2"
+    panel.optimizer.value = "adam"
+    panel.init.value = "noise"
+    panel.steps.value, panel.size.value, panel.every.value = 7, 48, 3
+    s = panel.settings()
+    assert s["alpha"] / s["beta"] == pytest.approx(1e-4)
+    assert s["style_layers"] == ("conv1_1", "conv2_1", "conv3_1", "conv4_1")
+    assert s["style_weights"] == pytest.approx((0.5, panel.weights["conv2_1"].value, 0.35,
+                                                panel.weights["conv4_1"].value))
+    assert s["content_layers"] == ("conv3_2",)
+    assert (s["optimizer"], s["init"], s["steps"], s["size"], s["every"]) == ("adam", "noise", 7, 48, 3)
+    train.make_settings("ci", **s)              # stylize accepts every key
+
+
+def test_the_default_panel_is_the_papers_setting(panel):
+    s = panel.settings()
+    assert s["style_layers"] == STYLE_LAYERS
+    assert s["style_weights"] == pytest.approx((0.2,) * 5)
+    assert s["alpha"] / s["beta"] == pytest.approx(1e-3)
+    assert s["content_layers"] == ("conv4_2",)
+    assert {value for _, value in panel.init.options} == set(train.INITS)   # every start offered
+
+
+def test_no_style_layer_is_one_status_line_and_no_run(panel):
+    for box in panel.layer_boxes.values():
+        box.value = False
+    assert panel.run(wait=True) is None
+    assert not panel.running and panel.result is None
+    assert "style layer" in panel.message and "\n" not in panel.message
+    assert "style layer" in panel.status.value
+
+
+def test_run_produces_a_result_and_updates_the_preview(panel):
+    tiny(panel)
+    updates = []
+    panel.preview.observe(lambda change: updates.append(panel.step), "value")
+    result = panel.run(wait=True)
+    assert result is panel.result and result is not None
+    assert result.best_image.dtype == np.uint8 and max(result.best_image.shape[:2]) == 32
+    assert len(result.history) == 4
+    assert bytes(panel.preview.value).startswith(PNG_MAGIC)
+    assert updates[:2] == [2, 4]                 # live, from the callback every 2 steps
+    assert panel.message.startswith("done") and not panel.running
+    assert not panel.run_button.disabled and panel.stop_button.disabled
+
+
+def test_stop_returns_early_with_an_image(panel):
+    tiny(panel, steps=500, every=1)
+    seen = []
+    original = panel._callback
+
+    def callback(step, image, history):          # press Stop from within the second step
+        seen.append(step)
+        if step == 2:
+            panel.stop()
+        return original(step, image, history)
+
+    panel._callback = callback
+    panel.run()
+    result = panel.wait(timeout=300)
+    assert result is not None and "stopped" in result.stopped_reason
+    assert len(result.history) == 2 and seen == [1, 2]
+    assert result.best_image.dtype == np.uint8 and result.best_image.size > 0
+    assert panel.message.startswith("stopped")
+
+
+def _upload(widget, name, data):
+    widget.value = ({"name": name, "type": "image/png", "size": len(data),
+                     "content": memoryview(data),
+                     "last_modified": dt.datetime.now(dt.timezone.utc)},)
+
+
+def test_a_bad_upload_is_one_status_line(panel):
+    before = list(panel.content.options), panel.content.value
+    _upload(panel.content_upload, "holiday.png", np.random.default_rng(0).bytes(2000))
+    assert "holiday.png" in panel.message and "\n" not in panel.message
+    assert "Traceback" not in panel.status.value
+    assert (list(panel.content.options), panel.content.value) == before
+
+
+def test_a_good_upload_becomes_the_content(panel, tmp_path):
+    from PIL import Image
+    path = tmp_path / "red.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
+    _upload(panel.style_upload, "red.png", path.read_bytes())
+    assert panel.style.value == "upload: red.png"
+    content, style = panel.sources()
+    assert content == "tubingen" and style.size == (40, 30)
