@@ -409,6 +409,13 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     return result
 
 
+def _pictures(content, style, s, size):
+    """The content photo and the style image at `size` (longest side), as float arrays;
+    very wide pictures grow until their short side passes the layers' poolings."""
+    low = vgg.min_size(s.content_layers + s.style_layers)
+    return images.load_image(content, size, min_side=low), images.load_image(style, size, min_side=low)
+
+
 def measure(image, content, style, **settings):
     """The terms of Eq. 7 for a finished image: L_total, L_content, L_style, each E_l, L_tv.
 
@@ -418,12 +425,10 @@ def measure(image, content, style, **settings):
     """
     s = Settings(**settings)
     x = np.asarray(image, np.float32)
-    low = vgg.min_size(s.content_layers + s.style_layers)
-    photo = images.load_image(content, max(x.shape[:2]), min_side=low)
+    photo, painting = _pictures(content, style, s, max(x.shape[:2]))
     if photo.shape != x.shape:
         raise ValueError(f"the image is {x.shape[1]}x{x.shape[0]} but {content} at that size is "
                          f"{photo.shape[1]}x{photo.shape[0]}: measure images stylize made from it")
-    painting = images.load_image(style, max(x.shape[:2]), min_side=low)
     objective = Objective(photo, painting, s)    # held: its traced `terms` refers to it weakly
     t = objective.terms(tf.constant(x[None]))
     out = {k: float(v) for k, v in t.items() if k != "style_layers"}
@@ -435,9 +440,7 @@ def _stylize(content, style, s, callback, progress):
     if s.deterministic:
         tf.config.experimental.enable_op_determinism()
         tf.random.set_seed(s.seed)
-    low = vgg.min_size(s.content_layers + s.style_layers)      # very wide pictures grow to this
-    content_img = images.load_image(content, s.size, min_side=low)
-    style_img = images.load_image(style, s.size, min_side=low)
+    content_img, style_img = _pictures(content, style, s, s.size)
     start = time.perf_counter()
     dev = device()
     tracker = _Tracker(s, callback, progress)
