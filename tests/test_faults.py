@@ -21,7 +21,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from course_utils import assets, cli, images, train
+from course_utils import assets, images, train
 from test_bad_input import ROOT, main_in_process, stderr_lines
 
 TINY = dict(size=48, steps=6, every=1, progress=False)
