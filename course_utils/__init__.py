@@ -1,7 +1,7 @@
 """course_utils: the companion package of "Neural style transfer, step by step".
 
-Modules are the course's nouns: assets, images, vgg, losses, train, plots,
-widgets, checks, assignments, cli.  Import them by name, e.g.
+Modules are the course's nouns: assets, images, vgg, losses, settings, presets,
+objective, train, plots, widgets, checks, assignments, cli.  Import them by name, e.g.
 ``from course_utils import losses``.
 """
 import os
