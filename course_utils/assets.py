@@ -1,6 +1,6 @@
 """The course's downloadable files: a manifest, a hash-checked cache, offline routes.
 
-Every asset is listed in ``data/assets.json`` with its URL(s), SHA-256, credit
+Every asset is listed in ``assets.json`` (inside the package) with its URL(s), SHA-256, credit
 and licence.  ``fetch(name)`` returns a local path to a file whose hash has been
 checked; a damaged cached copy is fetched again, never used.
 """
@@ -14,9 +14,10 @@ import tarfile
 import tempfile
 import warnings
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "data" / "assets.json"
+MANIFEST = "assets.json"                          # a resource of this package
 IMAGES = ("tubingen", "starry_night", "the_scream", "shipwreck", "composition_vii", "grace_hopper")
 
 
@@ -26,8 +27,9 @@ class AssetError(RuntimeError):
 
 @lru_cache(maxsize=1)
 def manifest():
-    """name -> entry (file, urls, sha256, credit, licence) from data/assets.json."""
-    entries = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    """name -> entry (file, urls, sha256, credit, licence) from the package's assets.json."""
+    text = resources.files("course_utils").joinpath(MANIFEST).read_text(encoding="utf-8")
+    entries = json.loads(text)
     return {k: v for k, v in entries.items() if not k.startswith("_")}
 
 

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import nbformat
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path("notebooks")       # of the course checkout the command runs in (an installed
+                                       # package has no notebooks of its own)
 
 BEGIN_SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(:(?P<todo>.*?))?\s*$")
 END_SOLUTION = re.compile(r"^[ \t]*### END SOLUTION\s*$")
