@@ -6,11 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install fetch demo test test-fast student lab bench figures clean
 
-# A virtual environment with the requirements, and the course package on its path.
-$(STAMP): requirements.txt
+# A virtual environment with the course package installed editable, with its [dev] extra.
+$(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
-	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'nst_course.pth').write_text('$(CURDIR)\n')"
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -3,6 +3,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -11,13 +13,39 @@ def requirement_lines(text):
             if line.split("#")[0].strip()}
 
 
+def pyproject():
+    tomllib = pytest.importorskip("tomllib")          # Python >= 3.11
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
 def test_environment_yml_names_the_same_packages_as_requirements_txt():
     reqs = requirement_lines((ROOT / "requirements.txt").read_text())
     env = (ROOT / "environment.yml").read_text()
     pip_section = env.split("- pip:")[1]
-    env_reqs = {m.strip() for m in re.findall(r"^\s+-\s+(\S.*)$", pip_section, re.M)}
-    assert reqs and env_reqs == reqs
+    env_reqs = {m.split("#")[0].strip()
+                for m in re.findall(r"^\s+-\s+(\S.*)$", pip_section, re.M)}
+    assert reqs and env_reqs == reqs | {"-e ."}
     assert "python=3.11" in env and "conda-forge" in env
+
+
+def test_requirements_txt_is_pyprojects_dependencies_and_its_lab_and_dev_extras():
+    project = pyproject()["project"]
+    extras = project["optional-dependencies"]
+    name = project["name"]
+    wanted = set(project["dependencies"]) | set(extras["lab"]) | set(extras["dev"])
+    assert f"{name}[lab]" in wanted                     # dev = lab + the test tools
+    wanted.discard(f"{name}[lab]")
+    assert requirement_lines((ROOT / "requirements.txt").read_text()) == wanted
+
+
+def test_the_package_is_explicit_and_carries_its_manifest():
+    config = pyproject()
+    assert config["tool"]["setuptools"]["packages"] == ["course_utils"]
+    assert "assets.json" in config["tool"]["setuptools"]["package-data"]["course_utils"]
+    assert (ROOT / "course_utils" / "assets.json").is_file()
+    assert config["project"]["requires-python"] == ">=3.10"        # no upper bound: Colab runs 3.13
+    script = config["project"]["scripts"]["nst-course"]
+    assert script == "course_utils.cli:main"
 
 
 def test_notebooks_are_committed_without_outputs():
