@@ -2,8 +2,9 @@
 
 Modules are the course's nouns: assets, images, vgg, losses, settings, presets,
 objective, train, plots, widgets, checks, assignments, cli.  Import them by name, e.g.
-``from course_utils import losses``.
+``from course_utils import losses``.  Import course_utils before tensorflow: then
+TensorFlow starts without its C++ start-up lines on stderr (see startup.py).
 """
-import os
+from .startup import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's start-up chatter out of notebooks
+quiet_tensorflow()

@@ -55,7 +55,8 @@ class _Tracker:
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=s.steps, desc=f"stylize ({s.optimizer})", leave=False)
+            self.bar = tqdm(total=s.steps, desc=f"stylize ({s.optimizer})", leave=False,
+                            disable=None)     # off when stderr is not a terminal (a CLI run into a file)
 
     def evaluated(self, x, t):
         """Record one evaluation; x is (1, H, W, 3) float."""

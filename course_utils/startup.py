@@ -1,0 +1,83 @@
+"""TensorFlow's start-up without its C++ chatter on stderr.
+
+TensorFlow's C++ side writes a few lines to file descriptor 2 while it loads and when it
+first looks for a GPU ("oneDNN custom operations are on", "Could not find cuda drivers",
+"failed call to cuInit", ...), before TF_CPP_MIN_LOG_LEVEL is read, where Python's
+warnings filters cannot reach.  Newcomers read them as errors and nbgrader counts them
+as failures.  `quiet_tensorflow()` arranges that the first ``import tensorflow`` (by the
+course or by a notebook) runs with fd 2 captured; afterwards every captured line that
+is not known start-up chatter is written back to stderr, so real warnings still show.
+"""
+import contextlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+
+CHATTER = re.compile("|".join([
+    r"^WARNING: All log messages before absl::InitializeLog\(\) is called",
+    r"oneDNN custom operations are on",
+    r"Could not find cuda drivers",
+    r"failed call to cuInit",
+    r"TensorFlow binary is optimized to use available CPU instructions",
+    r"rebuild TensorFlow with the appropriate compiler flags",
+    r"Unable to register cu(DNN|FFT|BLAS) factory",
+    r"computation placer already registered",
+    r"TF-TRT Warning: Could not find TensorRT",
+    r"NUMA node read from SysFS",
+]))
+
+
+def is_chatter(line):
+    return bool(CHATTER.search(line))
+
+
+@contextlib.contextmanager
+def filtered_stderr():
+    """Capture fd 2 (C++ and Python writes alike); on exit, pass on all but the chatter."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not is_chatter(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def _import_quietly(exec_module):
+    def exec_tensorflow(module):
+        with filtered_stderr():
+            exec_module(module)
+            module.config.list_physical_devices("GPU")   # the device search logs too (cuInit)
+    return exec_tensorflow
+
+
+class _FirstImport:
+    """A meta-path finder that only wraps the first import of tensorflow, then leaves."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)            # as if this finder were not there
+        if spec is not None and spec.loader is not None:
+            spec.loader.exec_module = _import_quietly(spec.loader.exec_module)
+        return spec
+
+
+def quiet_tensorflow():
+    """Make the first import of tensorflow quiet (nothing to do if it already happened)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TF's own INFO and WARNING logs
+    if "tensorflow" in sys.modules or any(isinstance(f, _FirstImport) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _FirstImport())
