@@ -6,12 +6,18 @@
 
 The run happens in a background thread, so the notebook stays responsive and
 the preview updates from stylize's callback every `every` steps; Stop makes
-the callback return True, and stylize keeps the best image so far.  Runs are
+the callback return True, and stylize keeps the best image so far.  Where widget
+updates from a thread are not shown (Google Colab, colabtools issue 3373) the run
+happens in the foreground instead, in the cell: the callback still updates the
+preview, and Stop is the kernel's interrupt (stylize keeps the best image then too).
+``StylePanel(run_in="thread" | "foreground")`` forces either; "auto" is the default.
+Uploads work with ipywidgets 7.7 (Colab's) and 8.  Runs are
 deterministic (the preset's seed): the same settings give the same picture.
 Messages go into the panel's status line, never to stdout.
 """
 import html
 import io
+import sys
 import threading
 import time
 
@@ -22,6 +28,7 @@ from . import assets, images, train, vgg
 
 STYLE_LAYERS = train.PAPER_STYLE_LAYERS          # conv1_1 … conv5_1, one check box and w_l each
 UPLOAD = "upload: "                              # prefix of uploaded pictures in the pickers
+RUN_IN = ("auto", "thread", "foreground")
 
 
 def png_bytes(image):
@@ -29,6 +36,21 @@ def png_bytes(image):
     buffer = io.BytesIO()
     Image.fromarray(images.to_uint8(image)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def uploaded_files(value):
+    """[(name, bytes)] of a FileUpload's value: ipywidgets 8 gives a tuple of dicts with
+    "name" and "content" (a memoryview); ipywidgets 7 a dict {name: {"metadata", "content"}}."""
+    if isinstance(value, dict):
+        return [(name, bytes(item["content"])) for name, item in value.items()]
+    return [(item.get("name", "upload"), bytes(item["content"])) for item in value]
+
+
+def run_in_foreground(run_in="auto"):
+    """Whether a panel runs stylize in the calling thread: "auto" means on Colab only."""
+    if run_in not in RUN_IN:
+        raise ValueError(f"run_in must be one of {', '.join(RUN_IN)}, got {run_in!r}")
+    return run_in == "foreground" or (run_in == "auto" and "google.colab" in sys.modules)
 
 
 def one_line(err):
@@ -45,14 +67,16 @@ class StylePanel:
     content, style: initial choices among `assets.IMAGES`; preset: where the
     starting values (size, steps, α, w_l, optimiser...) and the unlisted
     settings (init, pooling, seed...) come from.  Default: `demo` (results in
-    seconds to a minute on a CPU), or `ci` when $COURSE_PRESET is ci.
+    seconds to a minute on a CPU), or `ci` when $COURSE_PRESET is ci.  run_in: "thread",
+    "foreground" (in the cell; Stop = interrupt the kernel) or "auto" (foreground on Colab).
     """
 
-    def __init__(self, content="tubingen", style="starry_night", preset=None):
+    def __init__(self, content="tubingen", style="starry_night", preset=None, run_in="auto"):
         self.preset = preset or ("ci" if train.default_preset() == "ci" else "demo")
+        self.foreground = run_in_foreground(run_in)
         s = train.make_settings(self.preset)
         self.result, self.message, self.step, self._steps = None, "", 0, 0
-        self._thread, self._stop = None, threading.Event()
+        self._thread, self._stop, self._active = None, threading.Event(), False
         self._uploads = {}                       # picker label -> PIL image
         self._build(s, content, style)
 
@@ -135,13 +159,12 @@ class StylePanel:
 
     def _uploaded(self, change, picker):
         """Decode an uploaded file into a picker entry; a bad file is one status line."""
-        files = change["new"]
-        if not files:
-            return
-        item = files[0]
-        name = item.get("name", "upload") if hasattr(item, "get") else "upload"
+        name = "upload"
         try:
-            data = bytes(item["content"])
+            files = uploaded_files(change["new"])
+            if not files:
+                return
+            name, data = files[0]
             picture = images.open_image(io.BytesIO(data))
         except Exception as err:               # never a traceback in the panel
             self._say(f"could not use the upload {name}: {one_line(err)}", error=True)
@@ -173,11 +196,12 @@ class StylePanel:
 
     @property
     def running(self):
-        return self._thread is not None and self._thread.is_alive()
+        return self._active
 
     def run(self, wait=False):
         """Start a run in a background thread (wait=True: and wait for it); returns the
-        Result when waiting, else None.  Bad settings are one status line, no run."""
+        Result when waiting, else None.  In the foreground the run is over when run()
+        returns, and it returns the Result.  Bad settings are one status line, no run."""
         if self.running:
             self._say("already running: click Stop first")
             return None
@@ -192,10 +216,14 @@ class StylePanel:
             return None
         self._stop.clear()
         self.step, self.result, self._steps = 0, None, settings["steps"]
-        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._active = True
+        self.run_button.disabled, self.stop_button.disabled = True, self.foreground
         self._say(f"starting: {settings['size']} px, {settings['steps']} steps "
                   f"({settings['optimizer']}) …")
         content, style = self.sources()
+        if self.foreground:                      # the cell is busy until the run is over
+            self._work(content, style, settings)
+            return self.result
         self._thread = threading.Thread(target=self._work, args=(content, style, settings),
                                         daemon=True, name="StylePanel.run")
         self._thread.start()
@@ -219,7 +247,8 @@ class StylePanel:
     def _callback(self, step, image, history):
         self.step = step
         self.preview.value = png_bytes(image)
-        self._say(f"step {step}/{self._steps}: L_total = {history[-1]['total']:.4g}")
+        how_to_stop = " (to stop: interrupt the kernel)" if self.foreground else ""
+        self._say(f"step {step}/{self._steps}: L_total = {history[-1]['total']:.4g}{how_to_stop}")
         return self._stop.is_set()
 
     def _work(self, content, style, settings):
@@ -229,6 +258,8 @@ class StylePanel:
                                    progress=False, **settings)
         except Exception as err:                 # the panel shows it; the thread must not die loudly
             self._say(f"run failed: {one_line(err)}", error=True)
+        except KeyboardInterrupt:                # before stylize's loop (which keeps its image)
+            self._say("interrupted before an image was ready", error=True)
         else:
             self.result = result
             self.preview.value = png_bytes(result.best_image)
@@ -239,3 +270,4 @@ class StylePanel:
                       + (f" ({result.stopped_reason})" if result.stopped_reason else ""))
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
+            self._active = False

@@ -1,18 +1,34 @@
-"""The control panel: widget values -> stylize settings, Run, Stop, and bad input in the status line."""
-import datetime as dt
+"""The control panel: widget values -> stylize settings, Run, Stop, and bad input in the status line.
 
+Runs under ipywidgets 8 (make test) and 7.7.1, Colab's (make test-compat); both upload
+formats are tested under either, and runs in a thread and in the foreground."""
+import datetime as dt
+import sys
+import threading
+import types
+
+import ipywidgets
 import numpy as np
 import pytest
 
 from course_utils import train
-from course_utils.widgets import STYLE_LAYERS, StylePanel
+from course_utils.widgets import STYLE_LAYERS, StylePanel, run_in_foreground, uploaded_files
 
 PNG_MAGIC = b"\x89PNG"
+IPYWIDGETS_7 = ipywidgets.__version__.startswith("7.")
 
 
 @pytest.fixture
 def panel():
     p = StylePanel("tubingen", "the_scream", preset="ci")
+    yield p
+    p.stop()
+    p.wait(timeout=120)
+
+
+@pytest.fixture(params=["thread", "foreground"])
+def any_panel(request):
+    p = StylePanel("tubingen", "the_scream", preset="ci", run_in=request.param)
     yield p
     p.stop()
     p.wait(timeout=120)
@@ -59,10 +75,12 @@ def test_no_style_layer_is_one_status_line_and_no_run(panel):
     assert "style layer" in panel.status.value
 
 
-def test_run_produces_a_result_and_updates_the_preview(panel):
+def test_run_produces_a_result_and_updates_the_preview(any_panel):
+    panel = any_panel
     tiny(panel)
-    updates = []
+    updates, threads = [], set()
     panel.preview.observe(lambda change: updates.append(panel.step), "value")
+    panel.preview.observe(lambda change: threads.add(threading.current_thread()), "value")
     result = panel.run(wait=True)
     assert result is panel.result and result is not None
     assert result.best_image.dtype == np.uint8 and max(result.best_image.shape[:2]) == 32
@@ -71,9 +89,12 @@ def test_run_produces_a_result_and_updates_the_preview(panel):
     assert updates[:2] == [2, 4]                 # live, from the callback every 2 steps
     assert panel.message.startswith("done") and not panel.running
     assert not panel.run_button.disabled and panel.stop_button.disabled
+    in_the_cell = threads == {threading.current_thread()}
+    assert in_the_cell == panel.foreground       # foreground: every update from the caller's thread
 
 
-def test_stop_returns_early_with_an_image(panel):
+def test_stop_returns_early_with_an_image(any_panel):
+    panel = any_panel
     tiny(panel, steps=500, every=1)
     seen = []
     original = panel._callback
@@ -93,7 +114,57 @@ def test_stop_returns_early_with_an_image(panel):
     assert panel.message.startswith("stopped")
 
 
+def test_a_foreground_run_stopped_by_a_kernel_interrupt_keeps_the_best_image():
+    panel = StylePanel("tubingen", "the_scream", preset="ci", run_in="foreground")
+    tiny(panel, steps=500, every=1)
+    original = panel._callback
+
+    def callback(step, image, history):          # the kernel's interrupt, during the second step
+        if step == 2:
+            raise KeyboardInterrupt
+        return original(step, image, history)
+
+    panel._callback = callback
+    result = panel.run()
+    assert result is panel.result and result.interrupted
+    assert result.best_image.dtype == np.uint8 and result.best_image.size > 0
+    assert panel.message.startswith("stopped") and not panel.running
+    assert not panel.run_button.disabled
+
+
+def test_auto_runs_in_the_foreground_on_colab_only(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert not run_in_foreground("auto") and run_in_foreground("foreground")
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert run_in_foreground("auto") and not run_in_foreground("thread")
+    assert StylePanel(preset="ci").foreground
+    with pytest.raises(ValueError, match="run_in"):
+        StylePanel(preset="ci", run_in="background")
+
+
+PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+                        "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082")
+
+
+def test_both_upload_formats_give_names_and_bytes():
+    v8 = ({"name": "a.png", "type": "image/png", "size": len(PNG_1PX),
+           "content": memoryview(PNG_1PX), "last_modified": dt.datetime.now(dt.timezone.utc)},)
+    v7 = {"a.png": {"metadata": {"name": "a.png", "type": "image/png", "size": len(PNG_1PX),
+                                 "lastModified": 1700000000000},
+                    "content": PNG_1PX}}
+    assert uploaded_files(v8) == uploaded_files(v7) == [("a.png", PNG_1PX)]
+    assert uploaded_files(()) == uploaded_files({}) == []
+
+
 def _upload(widget, name, data):
+    """An upload as the installed ipywidgets delivers it from the browser."""
+    if IPYWIDGETS_7:                             # 7.x: metadata and data synced, then a counter
+        widget.metadata = [{"name": name, "type": "image/png", "size": len(data),
+                            "lastModified": 1700000000000}]
+        widget.data = [data]
+        widget._counter += 1                     # which sets value = {name: {metadata, content}}
+        assert isinstance(widget.value, dict) and name in widget.value
+        return
     widget.value = ({"name": name, "type": "image/png", "size": len(data),
                      "content": memoryview(data),
                      "last_modified": dt.datetime.now(dt.timezone.utc)},)
