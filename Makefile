@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo test test-fast student lab bench figures clean
+.PHONY: install fetch demo test test-fast test-compat student lab bench figures clean
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -27,6 +27,20 @@ test: fetch student
 	$(PY) -m course_utils.assignments solve build/student notebooks build/student-solved
 	COURSE_PRESET=ci $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		tests notebooks build/student-solved
+
+# Colab's pins (its runtime images, 2026; Python 3.13 there, this machine's python3 here): a wheel of
+# the package in a second, fresh environment, then the panel's tests, the installed-package tests
+# and notebooks 00 and 04 in it.  The tests run from the checkout but import the installed wheel.
+COMPAT     := build/compat-venv
+COLAB_PINS := "tensorflow==2.20.*" ipywidgets==7.7.1 ipykernel==6.17.1
+test-compat: fetch
+	rm -rf $(COMPAT) build/wheel
+	$(PY) -m pip wheel --no-deps -q -w build/wheel .
+	$(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/pip install -q build/wheel/nst_course-*.whl $(COLAB_PINS) "pytest>=8.0" "nbval>=0.11"
+	NST_INSTALLED_FROM_WHEEL=1 COURSE_PRESET=ci $(COMPAT)/bin/pytest -p no:cacheprovider \
+		--nbval-lax --nbval-current-env tests/test_widgets.py tests/test_installed.py \
+		notebooks/00_setup.ipynb notebooks/04_total_loss_and_transfer.ipynb
 
 # Unit tests only (no notebooks).
 test-fast: fetch
