@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo test test-fast test-compat student lab bench figures clean
+.PHONY: install fetch demo test test-fast test-compat student lab bench figures clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -49,6 +49,11 @@ test-fast: fetch
 # Student notebooks: each solution replaced by a TODO and NotImplementedError.
 student: $(STAMP)
 	$(PY) -m course_utils.assignments student build/student
+
+# The badges and the Colab/Kaggle install cell, first in every notebook, from course_utils/release.py
+# (a fork sets its repository URL and tag there, then runs this).
+notebook-cells: $(STAMP)
+	$(PY) -m course_utils.notebook_cells
 
 lab: fetch
 	$(VENV)/bin/jupyter lab notebooks

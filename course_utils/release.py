@@ -6,6 +6,7 @@ GitHub URL (and VERSION / TAG to a tag that exists there), then run
 the first two cells of every notebook — the badges and the Colab/Kaggle install
 cell — from these values.  pyproject.toml takes the package version from here.
 """
+DISTRIBUTION = "nst-course"                      # pyproject.toml's [project] name
 VERSION = "0.1.0"
 REPOSITORY = "https://github.com/nst-course/neural-style-transfer"   # placeholder: forks change it
 TAG = "v" + VERSION                              # the git tag the notebooks install and link to

@@ -44,6 +44,8 @@ def test_the_package_is_explicit_and_carries_its_manifest():
     assert "assets.json" in config["tool"]["setuptools"]["package-data"]["course_utils"]
     assert (ROOT / "course_utils" / "assets.json").is_file()
     assert config["project"]["requires-python"] == ">=3.10"        # no upper bound: Colab runs 3.13
+    from course_utils import release
+    assert config["project"]["name"] == release.DISTRIBUTION       # what the install cell names
     script = config["project"]["scripts"]["nst-course"]
     assert script == "course_utils.cli:main"
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 ENV = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "COURSE_PRESET")}
 
 
@@ -51,3 +53,23 @@ def test_a_bad_argument_is_still_its_one_line():
                           env=ENV, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "--size" in proc.stderr
+
+
+def test_a_notebook_kernel_shows_no_start_up_lines(monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)      # the kernel inherits this
+    import nbformat
+    code = "import course_utils\nimport tensorflow as tf\ntf.config.list_physical_devices()"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    assert [o for o in nb.cells[0].outputs if o.get("name") == "stderr"] == []
+
+
+def test_every_notebook_imports_course_utils_before_tensorflow():
+    import json
+    from pathlib import Path
+    for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                         if c["cell_type"] == "code")
+        assert "import tensorflow" in code and "from course_utils import" in code
+        assert code.index("from course_utils import") < code.index("import tensorflow"), path.name
