@@ -63,4 +63,16 @@ def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert re.search(r"^make test$", ci, re.M)
+    assert re.search(r"^make test\nmake test-compat$", ci, re.M)     # Colab's pins, after
     assert "make test" in readme and "make demo" in readme
+
+
+def test_binder_installs_the_package_and_fetches_the_assets():
+    binder = ROOT / "binder"
+    post_build = (binder / "postBuild").read_text()
+    assert (binder / "postBuild").stat().st_mode & 0o111          # repo2docker runs it
+    assert 'pip install --no-cache-dir ".[lab]"' in post_build
+    assert "python -m course_utils fetch" in post_build
+    assert not (binder / "environment.yml").exists()              # no conda route there
+    version = (binder / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.(1\d)", version)
