@@ -1,7 +1,8 @@
 """The first two cells of every notebook: the badges, and the Colab/Kaggle install cell.
 
 Both are made from release.py (REPOSITORY, TAG), so a fork changes one value there and
-runs one command; the notebooks' metadata asks Colab for a GPU runtime.
+runs one command, which also rewrites the README's badges (between its BADGES markers);
+the notebooks' metadata asks Colab for a GPU runtime.
 
     python -m course_utils.notebook_cells [NOTEBOOK ...]     # rewrite (default notebooks/*.ipynb)
     python -m course_utils.notebook_cells --check            # exit 1 if one is out of step
@@ -17,6 +18,9 @@ import nbformat
 from . import release
 
 BADGES_ID, INSTALL_ID = "course-badges", "course-install"
+README_BADGES = re.compile(r"(<!-- BADGES: python -m course_utils.notebook_cells -->\n).*?(<!-- /BADGES -->)",
+                           re.S)
+FIRST_NOTEBOOK = "00_setup.ipynb"                # where the README's badges lead
 # Colab and Kaggle ship these; installing them again would replace the runtime's own builds
 # (Colab's ipywidgets 7.7.1 in particular) and ask for a restart.
 SHIPPED = {"tensorflow", "keras", "numpy", "scipy", "matplotlib", "pillow", "ipywidgets"}
@@ -32,12 +36,15 @@ def links(notebook):
             "binder": f"https://mybinder.org/v2/gh/{owner_name}/{release.TAG}?labpath={path}"}
 
 
-def badges(notebook):
+def badge_links(notebook):
     url = links(notebook)
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url['colab']})\n"
             f"[![Open in Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]({url['kaggle']})\n"
-            f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({url['binder']})\n"
-            "\n"
+            f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({url['binder']})\n")
+
+
+def badges(notebook):
+    return (badge_links(notebook) + "\n"
             "Runs in the cloud as it is: on Colab and Kaggle the next cell installs the course "
             "(on Kaggle, switch *Internet* on in the notebook's settings first), on Binder it is "
             "installed already. On your own machine see the README (`make install`).")
@@ -92,6 +99,12 @@ def rewritten(path):
     return old, nbformat.writes(nb) + "\n"
 
 
+def rewritten_readme(path):
+    """(old text, new text) of the README, its badges block pointing at the first notebook."""
+    old = Path(path).read_text(encoding="utf-8")
+    return old, README_BADGES.sub(lambda m: m[1] + badge_links(FIRST_NOTEBOOK) + m[2], old)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course_utils.notebook_cells",
                                      description="Write the badges and install cell into notebooks.")
@@ -104,8 +117,9 @@ def main(argv=None):
         print("error: no notebooks found (run this in the course's checkout)", file=sys.stderr)
         return 2
     stale = []
-    for path in paths:
-        old, new = rewritten(path)
+    readme = Path("README.md")
+    for path in paths + ([readme] if readme.is_file() else []):
+        old, new = rewritten_readme(path) if path == readme else rewritten(path)
         if old != new:
             stale.append(path)
             if not args.check:

@@ -90,3 +90,9 @@ def test_the_student_build_keeps_the_first_cells(tmp_path):
     original = nbformat.read(source, as_version=4)
     assert [c.source for c in student.cells[:2]] == [c.source for c in original.cells[:2]]
     assert student.metadata["accelerator"] == "GPU"
+
+
+def test_the_readme_badges_are_in_step():
+    old, new = notebook_cells.rewritten_readme(ROOT / "README.md")
+    assert old == new, "run python -m course_utils.notebook_cells"
+    assert notebook_cells.links(notebook_cells.FIRST_NOTEBOOK)["colab"] in old
