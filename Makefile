@@ -62,7 +62,7 @@ bench: fetch
 	$(PY) -m course_utils.bench
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache *.egg-info
 
 # The paper's Figures 1-3 as the notebooks make them under the `quality` preset, into docs/figures/.
 figures: fetch
