@@ -6,15 +6,21 @@ parts and its gradient for any image x; `measure` scores a finished image with i
 import numpy as np
 import tensorflow as tf
 
-from . import images, losses, vgg
+from . import images, losses, precision, vgg
 from .settings import Settings
 
 
 class Objective:
-    """The paper's loss for one content photo and one style image at one size."""
+    """The paper's loss for one content photo and one style image at one size.
+
+    The targets P and A are float32 features.  `value_and_grad`, what the optimiser calls,
+    runs the convolutions in the run's precision (`s.precision`, see `precision.choose`);
+    `terms` scores in float32 throughout: one yardstick for runs in any precision.
+    """
 
     def __init__(self, content, style, s):
         self.s = s
+        self.choice = precision.resolve(s.precision)
         self.extract = vgg.feature_extractor(s.content_layers + s.style_layers, s.pooling)
         self.content = np.asarray(content, np.float32)
         P = self.extract(vgg.preprocess(self.content[None]))
@@ -25,25 +31,47 @@ class Objective:
                   for l in s.style_layers]
         self.w = tf.constant(s.style_weights, tf.float32)
 
-    @tf.function(reduce_retracing=True)
     def terms(self, x):
-        """L_total and its parts for the image x (1, H, W, 3) in 0..255."""
-        F = self.extract(vgg.preprocess(x))
-        content = tf.add_n([tf.constant(0.0)] + [losses.content_loss(F[l], P)
-                                                 for l, P in zip(self.s.content_layers, self.P)])
-        E = tf.stack([tf.constant(0.0)] + [losses.style_layer_loss(F[l], A)
-                                           for l, A in zip(self.s.style_layers, self.A)])[1:]
-        style = tf.reduce_sum(self.w * E)
-        tv = losses.total_variation_loss(x)
-        total = losses.total_loss(content, style, self.s.alpha, self.s.beta, tv, self.s.tv_weight)
-        return dict(total=total, content=content, style=style, style_layers=E, tv=tv)
+        """L_total and its parts for the image x (1, H, W, 3) in 0..255, all in float32."""
+        return _terms(x, *self._form("float32"))
 
-    @tf.function(reduce_retracing=True)
     def value_and_grad(self, x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            t = self.terms(x)
-        return t, tape.gradient(t["total"], x)
+        """`terms` and ∂L_total/∂x, the convolutions in the run's precision; float32 out."""
+        return _value_and_grad(x, *self._form(self.choice.precision))
+
+    def _form(self, dtype):
+        """What a traced function needs: the network (hashable: one trace per network and
+        image size) and this run's numbers (tensors: a new run does not trace again)."""
+        s = self.s
+        network = (s.content_layers, s.style_layers, s.pooling, dtype)
+        vgg.feature_extractor(s.content_layers + s.style_layers, s.pooling, dtype)  # built outside
+        numbers = dict(P=self.P, A=self.A, w=self.w,
+                       alpha=tf.constant(s.alpha, tf.float32), beta=tf.constant(s.beta, tf.float32),
+                       tv_weight=tf.constant(s.tv_weight, tf.float32))
+        return network, numbers
+
+
+@tf.function(reduce_retracing=True)
+def _terms(x, network, n):
+    """Eq. 7 for the image x: features in `network`'s precision, everything after in float32."""
+    content_layers, style_layers, pooling, dtype = network
+    F = vgg.feature_extractor(content_layers + style_layers, pooling, dtype)(vgg.preprocess(x))
+    content = tf.add_n([tf.constant(0.0)] + [losses.content_loss(F[l], P)
+                                             for l, P in zip(content_layers, n["P"])])
+    E = tf.stack([tf.constant(0.0)] + [losses.style_layer_loss(F[l], A)
+                                       for l, A in zip(style_layers, n["A"])])[1:]
+    style = tf.reduce_sum(n["w"] * E)
+    tv = losses.total_variation_loss(x)
+    total = losses.total_loss(content, style, n["alpha"], n["beta"], tv, n["tv_weight"])
+    return dict(total=total, content=content, style=style, style_layers=E, tv=tv)
+
+
+@tf.function(reduce_retracing=True)
+def _value_and_grad(x, network, numbers):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        t = _terms(x, network, numbers)          # a traced call, as before: the same float32 bits
+    return t, tape.gradient(t["total"], x)
 
 
 def _positions(F):
@@ -70,7 +98,7 @@ def measure(image, content, style, **settings):
     if photo.shape != x.shape:
         raise ValueError(f"the image is {x.shape[1]}x{x.shape[0]} but {content} at that size is "
                          f"{photo.shape[1]}x{photo.shape[0]}: measure images stylize made from it")
-    objective = Objective(photo, painting, s)    # held: its traced `terms` refers to it weakly
+    objective = Objective(photo, painting, s)
     t = objective.terms(tf.constant(x[None]))
     out = {k: float(v) for k, v in t.items() if k != "style_layers"}
     out["style_layers"] = dict(zip(s.style_layers, t["style_layers"].numpy().tolist()))

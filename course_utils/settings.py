@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from . import images, vgg
+from .precision import PRECISIONS
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 INITS = ("content", "colour", "noise", "style", "mix")
@@ -36,6 +37,8 @@ class Settings:
     lbfgs_memory: int = 20                # L-BFGS-B only: curvature pairs kept (SciPy's maxcor)
     adam_beta_1: float = 0.9              # Adam only: decay of the running mean of gradients
     adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
+    precision: str = "auto"               # of the convolutions: "auto" (bfloat16/float16 where the
+                                          # hardware is fast at it), "float32", "bfloat16", "float16"
 
     def __post_init__(self):
         self.content_layers = _names(self.content_layers)
@@ -112,6 +115,9 @@ def validate(s):
         raise ValueError(f"adam_epsilon must be a finite number > 0, not {s.adam_epsilon!r}")
     if s.pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max', not {s.pooling!r}")
+    if s.precision not in PRECISIONS:
+        raise ValueError(f"precision must be {', '.join(map(repr, PRECISIONS[:-1]))} or "
+                         f"{PRECISIONS[-1]!r}, not {s.precision!r}")
 
 
 def _real(x):
