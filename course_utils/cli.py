@@ -56,6 +56,9 @@ def build_parser():
     p.add_argument("--init", choices=["content", "colour", "noise", "style", "mix"])
     p.add_argument("--pooling", choices=["avg", "max"])
     p.add_argument("--seed", type=int)
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16", "float16"],
+                   help="of the convolutions (default auto: bfloat16/float16 where the hardware "
+                        "computes it natively, else float32); losses are float32 either way")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("fetch", help="download every asset into the cache and check its hash")
     return parser
@@ -101,7 +104,7 @@ def stylize_command(args, shown):
     h = result.history
     per_step = h[-1]["seconds"] / len(h) if h else float("nan")
     height, width = result.image.shape[:2]
-    print(f"device {result.device}, size {width}x{height}, {len(h)} steps ({s.optimizer}), "
+    print(f"device {result.device} ({result.precision}), size {width}x{height}, {len(h)} steps ({s.optimizer}), "
           f"{per_step:.3f} s/step, {result.seconds:.1f} s in all")
     if h:
         print(f"final loss {h[-1]['total']:.4g} = α·content {s.alpha * h[-1]['content']:.4g}"

@@ -24,7 +24,7 @@ import time
 import ipywidgets as W
 from PIL import Image
 
-from . import assets, images, train, vgg
+from . import assets, images, precision, train, vgg
 
 STYLE_LAYERS = train.PAPER_STYLE_LAYERS          # conv1_1 … conv5_1, one check box and w_l each
 UPLOAD = "upload: "                              # prefix of uploaded pictures in the pickers
@@ -134,6 +134,11 @@ class StylePanel:
                                 description="size (px)", **wide)
         self.every = W.IntSlider(value=min(s.every, 5), min=1, max=50,
                                  description="preview every", **wide)
+        auto = precision.resolve("auto")
+        self.precision = W.Dropdown(options=[(f"auto: {auto.precision} ({auto.why})", "auto"),
+                                             ("float32", "float32"), ("bfloat16", "bfloat16"),
+                                             ("float16", "float16")],
+                                    value=s.precision, description="precision", **wide)
 
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop",
@@ -147,7 +152,7 @@ class StylePanel:
             W.HBox([self.content, self.content_upload]), W.HBox([self.style, self.style_upload]),
             self.ratio, self.content_layer, W.HTML("<b>style layers and weights w_l</b>"),
             *rows, self.optimizer, self.learning_rate, self.init, self.steps, self.size, self.every,
-            W.HBox([self.run_button, self.stop_button])])
+            self.precision, W.HBox([self.run_button, self.stop_button])])
         self.widget = W.VBox([W.HBox([controls, self.preview]), self.status])
         self._say(f"ready (preset {self.preset}): choose, then click Run")
 
@@ -187,7 +192,7 @@ class StylePanel:
                     optimizer=self.optimizer.value, learning_rate=float(self.learning_rate.value),
                     init=self.init.value,
                     steps=int(self.steps.value), size=int(self.size.value),
-                    every=int(self.every.value))
+                    every=int(self.every.value), precision=self.precision.value)
 
     def sources(self):
         """(content, style) as stylize takes them: asset names or uploaded PIL images."""
@@ -265,7 +270,8 @@ class StylePanel:
             self.preview.value = png_bytes(result.best_image)
             done = len(result.history)
             how = "stopped" if result.stopped_reason else "done"
-            self._say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s: "
+            self._say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s "
+                      f"({result.precision}): "
                       f"best L_total = {result.best_loss:.4g}"
                       + (f" ({result.stopped_reason})" if result.stopped_reason else ""))
         finally:

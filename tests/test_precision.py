@@ -163,3 +163,34 @@ def test_a_second_run_of_the_same_size_does_not_trace_again(dtype):
     train.stylize("tubingen", "starry_night", content_layers="conv2_2",
                   style_layers="conv1_1,conv3_3", **TINY)
     assert traces()[0] == before[0] + 1
+
+
+# --- Where the choice is made and reported: the command line and the panel -------------
+
+def test_the_command_line_takes_and_reports_the_precision(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, COURSE_PRESET="ci", TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, "-m", "course_utils", "stylize", "-o", str(tmp_path / "out.png"),
+               "--size", "48", "--steps", "2", "--quiet", "--precision"]
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(command + ["bfloat16"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "(bfloat16)" in proc.stdout.splitlines()[0]
+    bad = subprocess.run(command + ["half"], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "half" in bad.stderr
+
+
+def test_the_panel_offers_the_precision_and_reports_the_one_used():
+    from course_utils.widgets import StylePanel
+    panel = StylePanel("tubingen", "starry_night", preset="ci")
+    assert panel.settings()["precision"] == "auto"
+    assert precision.resolve("auto").precision in panel.precision.options[0][0]   # auto says what it picks
+    panel.precision.value = "bfloat16"
+    panel.size.value, panel.steps.value = 32, 2
+    result = panel.run(wait=True)
+    assert result.precision == "bfloat16" and "(bfloat16)" in panel.message
