@@ -12,8 +12,8 @@ Tübingen in the style of The Starry Night, with the course's default objective
    settings need to reach recipe (a)'s final loss.
 3. The `demo` preset at 256 px: seconds from call to image in a fresh process
    (model build included), also at a matmul rate of 500 GFLOP/s (`demo_seconds_at_500`),
-   and the float32 score of its image over recipe (c)'s; then a second run in the same
-   process, which pays no load and no trace.
+   and the float32 score (`train.measure`) of its image over recipe (c)'s loss; then a
+   second run in the same process, which pays no load and no trace.
 4. Peak resident memory of a 512 px run (`quality`, in a fresh process).
 
 `--quick` runs a small version (a minute or two; parts 2 and 3 at 128 px) to check
@@ -230,8 +230,10 @@ def child(kind, steps, size):
         seconds = time.perf_counter() - start
         start = time.perf_counter()
         again = run(values)                  # a second Run in the same kernel
-        return {"demo_seconds": seconds, "demo_loss": result.best_loss,
-                "demo_steps": len(result.history), "demo_precision": result.precision,
+        scored = train.measure(result.best_image, CONTENT, STYLE, **{**values, "precision": "float32"})
+        return {"demo_seconds": seconds, "demo_loss": scored["total"],
+                "demo_own_loss": result.best_loss, "demo_steps": len(result.history),
+                "demo_precision": result.precision,
                 "demo_first_step_seconds": result.history[0]["seconds"],
                 "demo_second_run_seconds": time.perf_counter() - start,
                 "demo_second_run_first_step_seconds": again.history[0]["seconds"]}

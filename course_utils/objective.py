@@ -51,7 +51,7 @@ class Objective:
         return network, numbers
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(reduce_retracing=True, autograph=False)
 def _terms(x, network, n):
     """Eq. 7 for the image x: features in `network`'s precision, everything after in float32."""
     content_layers, style_layers, pooling, dtype = network
@@ -66,7 +66,7 @@ def _terms(x, network, n):
     return dict(total=total, content=content, style=style, style_layers=E, tv=tv)
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(reduce_retracing=True, autograph=False)
 def _value_and_grad(x, network, numbers):
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -89,8 +89,8 @@ def measure(image, content, style, **settings):
     """The terms of Eq. 7 for a finished image: L_total, L_content, L_style, each E_l, L_tv.
 
     The objective is `Settings(**settings)` (default: the paper's, w_l = 1/5, α/β = 10⁻³),
-    against `content` and `style` at the image's size: one yardstick for pictures that
-    different settings made.
+    against `content` and `style` at the image's size, computed in float32 whatever the
+    settings' precision: one yardstick for pictures that different settings made.
     """
     s = Settings(**settings)
     x = np.asarray(image, np.float32)

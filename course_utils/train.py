@@ -34,7 +34,8 @@ class Result:
     interrupted: bool = False
     stopped_reason: str = None
     notes: list = field(default_factory=list)
-    precision: str = "float32"         # of the convolutions (`settings.precision`, "auto" resolved)
+    precision: str = "float32"         # of the convolutions (`settings.precision`, "auto" resolved);
+                                       # the losses are float32 numbers in every precision
 
 
 class _NonFinite(Exception):
@@ -235,17 +236,6 @@ def _stylize(content, style, s, callback, progress):
         tracker.best, tracker.last = x0[None], (x0[None], None)
     last = tracker.last[0]
     return Result(image=images.to_uint8(last), best_image=images.to_uint8(tracker.best),
-                  best_loss=_float32_score(objective, tracker, dev), history=tracker.history,
-                  device=dev, settings=s, seconds=time.perf_counter() - start,
-                  interrupted=interrupted, stopped_reason=reason,
-                  precision=objective.choice.precision)
-
-
-def _float32_score(objective, tracker, dev):
-    """The best image's L_total in float32 (`Objective.terms`): what a float32 run reports
-    too.  A run in 16 bits chose that image by its own loss, float32 numbers computed
-    from 16-bit features (the history's), which differ in the third or fourth digit."""
-    if objective.choice.precision == "float32" or not math.isfinite(tracker.best_loss):
-        return tracker.best_loss
-    with tf.device(dev):
-        return float(objective.terms(tf.constant(tracker.best))["total"])
+                  best_loss=tracker.best_loss, history=tracker.history, device=dev, settings=s,
+                  seconds=time.perf_counter() - start, interrupted=interrupted,
+                  stopped_reason=reason, precision=objective.choice.precision)
