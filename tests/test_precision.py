@@ -180,7 +180,7 @@ def test_the_command_line_takes_and_reports_the_precision(tmp_path):
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run(command + ["bfloat16"], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr      # a good run: nothing on stderr
     assert "(bfloat16)" in proc.stdout.splitlines()[0]
     bad = subprocess.run(command + ["half"], cwd=root, env=env, capture_output=True, text=True,
                          timeout=300)
