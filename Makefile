@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo test test-fast test-compat student lab bench figures clean notebook-cells
+.PHONY: install fetch demo present test test-fast test-compat student lab bench figures clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -21,6 +21,10 @@ fetch: $(STAMP)
 # Tübingen in the style of The Starry Night, with the `demo` preset.
 demo: fetch
 	$(PY) -m course_utils stylize tubingen starry_night --preset demo -o stylized.png
+
+# The live-demo app in the browser (Voilà): prints its address; Ctrl-C stops it.
+present: fetch
+	$(PY) -m course_utils present
 
 # Unit tests, then every notebook and the student build (solutions filled back in) under nbval.
 test: fetch student

@@ -61,6 +61,10 @@ def build_parser():
                         "computes it natively, else float32); losses are float32 either way")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("fetch", help="download every asset into the cache and check its hash")
+    a = sub.add_parser("present", help="the live-demo app in the browser (Voilà)")
+    a.add_argument("--port", type=int, default=None, help="port (default: the first free from 8866)")
+    a.add_argument("--no-browser", action="store_true", help="print the address, open no browser")
+    a.add_argument("--save-dir", default="stylized", help="where Save writes (default: stylized/)")
     return parser
 
 
@@ -147,6 +151,9 @@ def main(argv=None):
                 for name, path in assets.fetch_all(quiet=False).items():
                     print(f"{name:16s} {path}")
                 return 0
+            if args.command == "present":
+                from . import present
+                return present.serve(args.port, not args.no_browser, args.save_dir)
             return stylize_command(args, shown)
         except (ValueError, OSError, AssetError) as err:
             return fail(_first_line(err))

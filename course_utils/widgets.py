@@ -22,6 +22,7 @@ import threading
 import time
 
 import ipywidgets as W
+import numpy as np
 from PIL import Image
 
 from . import assets, images, precision, train, vgg
@@ -51,6 +52,15 @@ def run_in_foreground(run_in="auto"):
     if run_in not in RUN_IN:
         raise ValueError(f"run_in must be one of {', '.join(RUN_IN)}, got {run_in!r}")
     return run_in == "foreground" or (run_in == "auto" and "google.colab" in sys.modules)
+
+
+def placeholder(content, size=384):
+    """The preview before a run: the content photo, or a neutral grey 4:3 picture if it
+    cannot be had (never empty bytes, which a browser shows as a broken image)."""
+    try:
+        return png_bytes(images.load_image(content, size))
+    except Exception:                            # no asset yet, a bad upload: grey, no traceback
+        return png_bytes(np.full((3, 4, 3), 200, np.uint8))
 
 
 def one_line(err):
@@ -146,14 +156,21 @@ class StylePanel:
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.status = W.HTML(value="")
-        self.preview = W.Image(value=b"", format="png", layout=W.Layout(width="384px"))
+        # width set, height from the picture: the row must not stretch it (align_items below)
+        self.preview = W.Image(value=placeholder(content), format="png",
+                               layout=W.Layout(width="384px", height="auto", object_fit="contain"))
+        self.content.observe(lambda c: self._show_content(), "value")
+        for widget, name in [(self.run_button, "nst-run"), (self.stop_button, "nst-stop"),
+                             (self.preview, "nst-preview"), (self.status, "nst-status")]:
+            widget.add_class(name)                # handles for the app's style sheet and the tests
 
         controls = W.VBox([
             W.HBox([self.content, self.content_upload]), W.HBox([self.style, self.style_upload]),
             self.ratio, self.content_layer, W.HTML("<b>style layers and weights w_l</b>"),
             *rows, self.optimizer, self.learning_rate, self.init, self.steps, self.size, self.every,
             self.precision, W.HBox([self.run_button, self.stop_button])])
-        self.widget = W.VBox([W.HBox([controls, self.preview]), self.status])
+        self.widget = W.VBox([W.HBox([controls, self.preview],
+                                     layout=W.Layout(align_items="flex-start")), self.status])
         self._say(f"ready (preset {self.preset}): choose, then click Run")
 
     def _say(self, message, error=False):
@@ -161,6 +178,11 @@ class StylePanel:
         self.message = " ".join(str(message).split())
         colour = "#b00020" if error else "#333"
         self.status.value = f'<span style="color:{colour}">{html.escape(self.message)}</span>'
+
+    def _show_content(self):
+        """Before the first run, the preview shows the chosen content photo."""
+        if self.result is None and not self.running:
+            self.preview.value = placeholder(self.sources()[0])
 
     def _uploaded(self, change, picker):
         """Decode an uploaded file into a picker entry; a bad file is one status line."""
@@ -178,7 +200,9 @@ class StylePanel:
         self._uploads[label] = picture
         for dropdown in (self.content, self.style):
             if label not in dropdown.options:
+                kept = dropdown.value                 # new options reset the choice (ipywidgets 8)
                 dropdown.options = list(dropdown.options) + [label]
+                dropdown.value = kept
         picker.value = label
         self._say(f"uploaded {name} ({picture.width}x{picture.height})")
 
@@ -266,14 +290,17 @@ class StylePanel:
         except KeyboardInterrupt:                # before stylize's loop (which keeps its image)
             self._say("interrupted before an image was ready", error=True)
         else:
-            self.result = result
-            self.preview.value = png_bytes(result.best_image)
-            done = len(result.history)
-            how = "stopped" if result.stopped_reason else "done"
-            self._say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s "
-                      f"({result.precision}): "
-                      f"best L_total = {result.best_loss:.4g}"
-                      + (f" ({result.stopped_reason})" if result.stopped_reason else ""))
+            self._finished(result, start)
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self._active = False
+
+    def _finished(self, result, start):
+        """Keep the result, show its best image and one line: done (or stopped) after …"""
+        self.result = result
+        self.preview.value = png_bytes(result.best_image)
+        done = len(result.history)
+        how = "stopped" if result.stopped_reason else "done"
+        self._say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s "
+                  f"({result.precision}): best L_total = {result.best_loss:.4g}"
+                  + (f" ({result.stopped_reason})" if result.stopped_reason else ""))

@@ -3,6 +3,7 @@
 Runs under ipywidgets 8 (make test) and 7.7.1, Colab's (make test-compat); both upload
 formats are tested under either, and runs in a thread and in the foreground."""
 import datetime as dt
+import io
 import sys
 import threading
 import types
@@ -10,8 +11,9 @@ import types
 import ipywidgets
 import numpy as np
 import pytest
+from PIL import Image
 
-from course_utils import train
+from course_utils import images, train
 from course_utils.widgets import STYLE_LAYERS, StylePanel, run_in_foreground, uploaded_files
 
 PNG_MAGIC = b"\x89PNG"
@@ -186,3 +188,25 @@ def test_a_good_upload_becomes_the_content(panel, tmp_path):
     assert panel.style.value == "upload: red.png"
     content, style = panel.sources()
     assert content == "tubingen" and style.size == (40, 30)
+
+
+def test_an_upload_leaves_the_other_picker_alone(panel):
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(buffer, format="PNG")
+    _upload(panel.content_upload, "green.png", buffer.getvalue())
+    assert panel.content.value == "upload: green.png"
+    assert panel.style.value == "the_scream"              # not reset by the new option
+    assert "upload: green.png" in panel.style.options
+
+
+def test_the_preview_before_a_run_is_the_content_photo_not_empty_bytes(panel):
+    assert bytes(panel.preview.value).startswith(PNG_MAGIC)
+    shown = Image.open(io.BytesIO(bytes(panel.preview.value)))
+    photo = images.load_image("tubingen")
+    assert shown.width > shown.height                       # Tübingen's landscape
+    assert shown.width / shown.height == pytest.approx(photo.shape[1] / photo.shape[0], rel=0.02)
+    assert panel.preview.layout.height == "auto" and panel.preview.layout.object_fit == "contain"
+    panel.content.value = "the_scream"                      # a portrait: the preview follows it
+    assert Image.open(io.BytesIO(bytes(panel.preview.value))).height > \
+        Image.open(io.BytesIO(bytes(panel.preview.value))).width
