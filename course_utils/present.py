@@ -89,10 +89,13 @@ class App(StylePanel):
         super().__init__(content, style, preset)
         self.save_dir = Path(save_dir or os.environ.get(SAVE_DIR_ENV) or "stylized")
         self._stage, self._thumbs = "", {}
+        self._add_widgets()
         self._lay_out()
 
     # -------------------------------------------------------------- layout
-    def _lay_out(self):
+    def _add_widgets(self):
+        """The app's own widgets (quick look, Save, loss curve, the two pictures); the
+        panel's controls made wide enough for large type."""
         for w in (self.ratio, self.content_layer, self.learning_rate, self.init, self.steps,
                   self.size, self.every):
             w.style.description_width, w.layout.width = "170px", "560px"
@@ -112,6 +115,8 @@ class App(StylePanel):
         self.style.observe(lambda c: self._show_choices(), "value")
         self._show_choices()
 
+    def _lay_out(self):
+        """The page: pictures, buttons, status and loss on top; choosers and settings below."""
         caption = lambda text: W.HTML(f'<div class="nst-caption">{html.escape(text)}</div>')
         column = lambda *children: W.VBox(list(children), layout=W.Layout(align_items="flex-start"))
         buttons = W.HBox([self.run_button, self.stop_button, self.save_button, self.quick],
@@ -123,14 +128,6 @@ class App(StylePanel):
             column(caption("result  x"), self.preview, buttons, self.status),
             column(caption("loss"), self.curve)],
             layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="20px"))
-        for layer in self.layer_boxes:
-            self.layer_boxes[layer].layout.width = "150px"
-            self.weights[layer].style.description_width = "40px"
-        rows = [W.HBox([self.layer_boxes[l], self.weights[l]]) for l in self.layer_boxes]
-        settings = column(self.ratio, self.content_layer,
-                          W.HTML("<b>style layers and weights w_l</b>"), *rows,
-                          self.optimizer, self.learning_rate, self.init, self.steps,
-                          self.size, self.every)
         choosers = W.VBox([caption("photograph"), self._chooser(self.content, self.content_upload),
                            caption("painting"), self._chooser(self.style, self.style_upload)],
                           layout=W.Layout(width="640px"))
@@ -138,10 +135,20 @@ class App(StylePanel):
                        '<div>Gatys, Ecker &amp; Bethge (2015): find x minimising '
                        'L_total = α L_content + β L_style. Choose, then press Run (or Enter).</div>')
         self.page = W.VBox([W.HTML(CSS), title, top,
-                            W.HBox([choosers, settings],
+                            W.HBox([choosers, self._settings()],
                                    layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
                                                    grid_gap="24px"))])
         self.page.add_class("nst-app")
+
+    def _settings(self):
+        """The panel's controls in one column, the layer rows rebuilt wider."""
+        for layer in self.layer_boxes:
+            self.layer_boxes[layer].layout.width = "150px"
+            self.weights[layer].style.description_width = "40px"
+        rows = [W.HBox([self.layer_boxes[l], self.weights[l]]) for l in self.layer_boxes]
+        return W.VBox([self.ratio, self.content_layer,
+                       W.HTML("<b>style layers and weights w_l</b>"), *rows, self.optimizer,
+                       self.learning_rate, self.init, self.steps, self.size, self.every])
 
     @staticmethod
     def _picture_layout():

@@ -185,10 +185,9 @@ def test_a_text_file_upload_is_one_status_line(surface, tmp_path):
     assert "\n" not in text and "Traceback" not in text
 
 
+@pytest.mark.parametrize("surface", ["app"], indirect=True)      # the app's own: Enter, Save
 def test_app_enter_runs_and_save_writes_the_picture_and_its_settings(surface):
     name, page, _, saved = surface
-    if name != "app":
-        pytest.skip("Enter and Save belong to the app")
     page.locator(".nst-thumb button", has_text="tubingen").first.click()
     page.locator(".nst-title").click()                 # focus on the page, not on a control
     B.forget(page)
