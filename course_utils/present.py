@@ -27,7 +27,7 @@ from . import images, train
 from .widgets import StylePanel, one_line, png_bytes
 
 SAVE_DIR_ENV = "COURSE_PRESENT_DIR"            # where Save writes; the CLI sets it for the kernel
-QUICK = dict(size=128, steps=20, every=2)      # the quick look: small, a preview every 2 steps
+QUICK = dict(size=128, steps=20, every=1)      # the quick look: small, a preview every step
 PICTURE, PREVIEW, THUMB = 300, 560, 96          # displayed widths in pixels
 
 CSS = """<style>
@@ -249,8 +249,9 @@ class App(StylePanel):
             return None
         names = [str(v).replace("upload: ", "").rsplit(".", 1)[0]
                  for v in (self.content.value, self.style.value)]
-        stem = "_".join(names)
-        n = 1 + sum(1 for _ in self.save_dir.glob(f"{stem}_*.png")) if self.save_dir.is_dir() else 1
+        stem, n = "_".join(names), 1
+        while (self.save_dir / f"{stem}_{n:03d}.png").exists():     # never overwrite a picture
+            n += 1
         picture = self.save_dir / f"{stem}_{n:03d}.png"
         record = dict(content=self.content.value, style=self.style.value, preset=self.preset,
                       settings=dataclasses.asdict(self.result.settings),
@@ -267,16 +268,18 @@ class App(StylePanel):
 
 
 # ------------------------------------------------------------------ serving
-def free_port(start=8866, host="127.0.0.1"):
+def free_port(start=8866, host="127.0.0.1", tries=100):
     """The first port from `start` on which nothing listens."""
-    for port in range(start, start + 100):
+    for port in range(start, start + tries):
         with socket.socket() as s:
             try:
                 s.bind((host, port))
             except OSError:
                 continue
             return port
-    raise OSError(f"no free port from {start} to {start + 99}; choose one with --port")
+    if tries == 1:
+        raise ValueError(f"port {start} is in use; choose another --port, or leave it out")
+    raise OSError(f"no free port from {start} to {start + tries - 1}; choose one with --port")
 
 
 def voila_command(port, notebook_path):
@@ -303,8 +306,8 @@ def serve(port=None, open_browser=True, save_dir="stylized"):
     """Start Voilà on the app's notebook, print the address, wait until Ctrl-C; exit code."""
     import importlib.util
     if importlib.util.find_spec("voila") is None:
-        raise ValueError("the app needs Voilà: pip install voila (it is in requirements.txt)")
-    port = port or free_port()
+        raise ValueError("the app needs Voilà: pip install voila (or the course's [lab] extra)")
+    port = free_port(port, tries=1) if port else free_port()
     env = dict(os.environ, **{SAVE_DIR_ENV: str(Path(save_dir).resolve())})
     with importlib.resources.as_file(notebook()) as path:
         # app/voila/templates/course: Voilà's lab template with nothing from a CDN

@@ -33,7 +33,7 @@ def test_the_quick_look_is_a_small_first_stage(app):
     app.size.value, app.steps.value = 256, 65
     (quick, first), (plain, second) = app._stages(app.settings())
     assert (quick, plain) == ("quick look", "")
-    assert (first["size"], first["steps"], first["every"]) == (128, 20, 2)
+    assert (first["size"], first["steps"], first["every"]) == (128, 20, 1)
     assert second == app.settings()                      # then the run as chosen, unchanged
     app.quick.value = False
     assert app._stages(app.settings()) == [("", app.settings())]
@@ -64,6 +64,8 @@ def test_save_writes_the_best_picture_and_its_settings(app):
     first, second = app.save(), app.save()
     assert (first.name, second.name) == ("tubingen_starry_night_001.png",
                                          "tubingen_starry_night_002.png")
+    first.unlink()
+    assert app.save().name == "tubingen_starry_night_001.png"      # the free number, no overwrite
     assert np.array_equal(np.asarray(Image.open(first).convert("RGB")), result.best_image)
     record = json.loads(first.with_suffix(".json").read_text())
     assert record["settings"]["size"] == 32 and record["style"] == "starry_night"
@@ -104,3 +106,14 @@ def test_present_without_voila_is_one_line(monkeypatch, capsys):
     assert cli.main(["present", "--no-browser"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: the app needs Voilà") and err.count("\n") == 1
+
+
+def test_present_on_a_port_in_use_is_one_line(capsys):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["present", "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: port {port} is in use; choose another --port, or leave it out\n"
