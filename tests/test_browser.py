@@ -44,7 +44,8 @@ def _open_lab(page, url):
     page.goto(url + "/lab/tree/panel.ipynb?reset", timeout=B.START_TIMEOUT * 1000)
     editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     editor.wait_for(timeout=B.START_TIMEOUT * 1000)
-    page.get_by_text(re.compile(r"\| Idle")).wait_for(timeout=B.START_TIMEOUT * 1000)  # kernel up
+    idle = page.get_by_text(re.compile(r"\| Idle")).first          # the status bar: kernel up
+    idle.wait_for(timeout=B.START_TIMEOUT * 1000)
     editor.click()
     page.keyboard.press("Shift+Enter")                  # run the cell (queued until the kernel is up)
 
