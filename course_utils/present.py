@@ -97,7 +97,7 @@ class App(StylePanel):
         """The app's own widgets (quick look, Save, loss curve, the two pictures); the
         panel's controls made wide enough for large type."""
         for w in (self.ratio, self.content_layer, self.learning_rate, self.init, self.steps,
-                  self.size, self.every):
+                  self.size, self.every, self.precision):
             w.style.description_width, w.layout.width = "170px", "560px"
         self.preview.layout.width = f"{PREVIEW}px"
         self.quick = W.Checkbox(value=True, indent=False, layout=W.Layout(width="250px"),
@@ -148,7 +148,8 @@ class App(StylePanel):
         rows = [W.HBox([self.layer_boxes[l], self.weights[l]]) for l in self.layer_boxes]
         return W.VBox([self.ratio, self.content_layer,
                        W.HTML("<b>style layers and weights w_l</b>"), *rows, self.optimizer,
-                       self.learning_rate, self.init, self.steps, self.size, self.every])
+                       self.learning_rate, self.init, self.steps, self.size, self.every,
+                       self.precision])
 
     @staticmethod
     def _picture_layout():
