@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checks, losses
+from course_utils import answers, checks, losses
 
 
 CHECKS = {
@@ -106,15 +106,21 @@ def style_reduce_mean(F, A):
     return tf.reduce_mean(tf.square(_gram(F) - A)) / (4 * M**2)
 
 
+def style_layer(F, A):
+    """E_l written out (the tests' own, not the course's)."""
+    N, M = _NM(F)
+    return tf.reduce_sum(tf.square(_gram(F) - A)) / (4 * N**2 * M**2)
+
+
 def style_loss_loop(features, targets, weights):
     loss = 0.0
     for F, A, w in zip(features, targets, weights):
-        loss += w * losses.style_layer_loss(F, A)
+        loss += w * style_layer(F, A)
     return loss
 
 
 def style_loss_stack(features, targets, weights):
-    E = tf.stack([losses.style_layer_loss(F, A) for F, A in zip(features, targets)])
+    E = tf.stack([style_layer(F, A) for F, A in zip(features, targets)])
     return tf.reduce_sum(E * tf.constant(weights, tf.float32))
 
 
@@ -127,30 +133,29 @@ def total_loss_keywords_reordered(content, style, alpha, beta, tv_weight=0.0, tv
 
 
 CORRECT = [
-    ("content_loss", losses.content_loss),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P))),
     ("content_loss", lambda F, P: tf.reduce_sum((P - F) ** 2) / 2),
     ("content_loss", lambda F, P: tf.nn.l2_loss(F - P)),
     ("content_loss", lambda F, P: 0.5 * tf.norm(F - P) ** 2),
     ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2)),
     ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P)))),
     ("content_loss", lambda F, P: 0.5 * keras.ops.sum(keras.ops.square(F - P))),
-    ("gram_matrix", losses.gram_matrix),
+    ("gram_matrix", _gram),
     ("gram_matrix", gram_einsum),
     ("gram_matrix", gram_transpose_b),
     ("gram_matrix", gram_numpy),
     ("gram_matrix", gram_tensordot),
     ("gram_matrix", lambda F: keras.ops.matmul(keras.ops.transpose(_X(F)), _X(F))),
-    ("style_layer_loss", losses.style_layer_loss),
+    ("style_layer_loss", style_layer),
     ("style_layer_loss", style_2NM_squared),
     ("style_layer_loss", style_numpy),
     ("style_layer_loss", style_reduce_mean),
-    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=losses.gram_matrix)),
-    ("style_loss", losses.style_loss),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=gram_tensordot)),
     ("style_loss", style_loss_loop),
     ("style_loss", style_loss_stack),
     ("style_loss", style_loss_numpy),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda terms, w: tf.add_n(terms))),
-    ("total_loss", losses.total_loss),
+    ("style_loss", _style_sum(style_layer, lambda terms, w: tf.add_n(terms))),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv_weight * tv),
     ("total_loss", total_loss_keywords_reordered),
     ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
         float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv)),
@@ -264,28 +269,28 @@ WRONG = [
      / (4 * _NM(F)[0] ** 2 * _NM(F)[1] ** 2), "single number"),
     ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=gram_transposed),
      "raised InvalidArgumentError"),
-    ("style_layer_loss", lambda F, A: 1.5 * losses.style_layer_loss(F, A),
+    ("style_layer_loss", lambda F, A: 1.5 * style_layer(F, A),
      "got/expected = 1.5"),
     # style_loss, Eq. 5
-    ("style_loss", lambda Fs, As, ws: tf.add_n([losses.style_layer_loss(F, A)
+    ("style_loss", lambda Fs, As, ws: tf.add_n([style_layer(F, A)
                                                for F, A in zip(Fs, As)]),
      "weights w_l are missing"),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: sum(t) / len(t)),
+    ("style_loss", _style_sum(style_layer, lambda t, w: sum(t) / len(t)),
      "number of layers"),
-    ("style_loss", lambda Fs, As, ws: tf.reduce_mean([losses.style_layer_loss(F, A)
+    ("style_loss", lambda Fs, As, ws: tf.reduce_mean([style_layer(F, A)
                                                      for F, A in zip(Fs, As)]),
      "left out the weights"),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: sum(t) / sum(w)),
+    ("style_loss", _style_sum(style_layer, lambda t, w: sum(t) / sum(w)),
      "divided by Σ w_l"),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: t[0]),
+    ("style_loss", _style_sum(style_layer, lambda t, w: t[0]),
      "`return` inside the loop"),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: t[-1]),
+    ("style_loss", _style_sum(style_layer, lambda t, w: t[-1]),
      "instead of overwriting"),
     ("style_loss", _style_sum(_style_over(lambda N, M: N**2 * M**2), _all_weights),
      "per-layer losses E_l are wrong — the 4 is missing"),
-    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: tf.stack(t)),
+    ("style_loss", _style_sum(style_layer, lambda t, w: tf.stack(t)),
      "single number"),
-    ("style_loss", lambda Fs, As, ws: 3.0 * losses.style_loss(Fs, As, ws), "got/expected = 3"),
+    ("style_loss", lambda Fs, As, ws: 3.0 * style_loss_loop(Fs, As, ws), "got/expected = 3"),
     # total_loss, Eq. 7
     ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: b * c + a * s + tv_weight * tv,
      "swapped"),
@@ -323,16 +328,16 @@ def test_wrong_implementation_gets_the_right_hint(name, fn, phrase, capsys):
 
 def _as_student(mistake):
     """A NumPy mistake from a catalogue, called the way a student's function is."""
-    return lambda *args, **kwargs: mistake(*checks._numpy(args), **checks._numpy(kwargs))
+    return lambda *args, **kwargs: mistake(*answers._numpy(args), **answers._numpy(kwargs))
 
 
 CATALOGUES = [
     (name, mistake, hint)
-    for name, table in [("content_loss", checks.CONTENT_MISTAKES),
-                        ("gram_matrix", checks.GRAM_MISTAKES),
-                        ("style_layer_loss", checks.STYLE_LAYER_MISTAKES),
-                        ("style_loss", checks.STYLE_MISTAKES),
-                        ("total_loss", checks.TOTAL_MISTAKES)]
+    for name, table in [("content_loss", answers.CONTENT_MISTAKES),
+                        ("gram_matrix", answers.GRAM_MISTAKES),
+                        ("style_layer_loss", answers.STYLE_LAYER_MISTAKES),
+                        ("style_loss", answers.STYLE_MISTAKES),
+                        ("total_loss", answers.TOTAL_MISTAKES)]
     for mistake, hint in table
 ]
 
@@ -359,7 +364,7 @@ def test_exception_is_wrapped_with_the_original_as_cause():
 
 def test_unknown_mistake_shows_shapes_values_and_ratio():
     with pytest.raises(AssertionError) as info:
-        checks.check_content_loss(lambda F, P: 3.0 * losses.content_loss(F, P))
+        checks.check_content_loss(lambda F, P: 1.5 * tf.reduce_sum(tf.square(F - P)))
     message = str(info.value)
     assert "shape (1, 4, 3, 5)" in message
     assert "expected " in message and "got " in message
@@ -368,7 +373,7 @@ def test_unknown_mistake_shows_shapes_values_and_ratio():
 
 def test_unknown_gram_mistake_names_the_entry_and_sizes():
     with pytest.raises(AssertionError) as info:
-        checks.check_gram_matrix(lambda F: losses.gram_matrix(F) + tf.eye(F.shape[-1]))
+        checks.check_gram_matrix(lambda F: _gram(F) + tf.eye(F.shape[-1]))
     assert "(N = 5, M = 12)" in str(info.value)
     assert " at [" in str(info.value)
 
@@ -379,8 +384,124 @@ def test_gram_matrix_returning_float64_numpy_on_batched_input_passes(capsys):
 
 
 def test_test_cases_include_both_layouts_and_rectangular_maps():
-    shapes = [tuple(c.args[0].shape) for c in checks._gram_cases()]
+    shapes = [tuple(c.args[0].shape) for c in answers._gram_cases()]
     assert any(len(s) == 4 for s in shapes) and any(len(s) == 3 for s in shapes)
     assert all(s[-1] != int(np.prod(s[-3:-1])) for s in shapes)        # N != M
     assert any(s[-3] != s[-2] for s in shapes)                           # H != W
-    assert any(not np.any(c.args[0]) for c in checks._gram_cases())      # all zeros
+    assert any(not np.any(c.args[0]) for c in answers._gram_cases())      # all zeros
+
+
+# ---------------------------------------------------------------------------
+# No borrowing: a function that calls the course's own answer fails, however it calls it.
+
+from course_utils.losses import gram_matrix as imported_gram  # noqa: E402
+
+
+def gram_hiding_the_borrow(F):
+    try:
+        return losses.gram_matrix(F)
+    except Exception:
+        return _gram(F)
+
+
+BORROWED = [
+    ("content_loss", lambda F, P: losses.content_loss(F, P), "content_loss"),
+    ("gram_matrix", lambda F: losses.gram_matrix(F), "gram_matrix"),
+    ("gram_matrix", lambda F: imported_gram(F), "gram_matrix"),
+    ("gram_matrix", gram_hiding_the_borrow, "gram_matrix"),
+    ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=losses.gram_matrix),
+     "gram_matrix"),
+    ("style_loss", lambda Fs, As, ws: losses.style_loss(Fs, As, ws), "style_loss"),
+    ("style_loss", _style_sum(losses.style_layer_loss, lambda t, w: tf.add_n(t)),
+     "style_layer_loss"),
+    ("total_loss", losses.total_loss, "total_loss"),
+]
+
+
+@pytest.mark.parametrize("name, fn, used", BORROWED)
+def test_calling_the_course_reference_fails_with_a_clear_message(name, fn, used, capsys):
+    with pytest.raises(checks.Borrowed) as info:
+        CHECKS[name](fn)
+    assert str(info.value).startswith(f"{name} calls the course's own {used} ")
+    assert isinstance(info.value, AssertionError)
+    assert capsys.readouterr().out == ""
+
+
+def test_the_course_functions_work_again_after_a_refused_borrow():
+    with pytest.raises(checks.Borrowed):
+        checks.check_gram_matrix(lambda F: losses.gram_matrix(F))
+    F = np.arange(6, dtype=np.float32).reshape(1, 1, 2, 3)
+    np.testing.assert_allclose(losses.gram_matrix(F), gram_numpy(F))
+    np.testing.assert_allclose(imported_gram(F), gram_numpy(F))
+
+
+def test_other_threads_keep_the_course_functions_during_a_check():
+    import threading
+    results = []
+    F = np.ones((1, 2, 2, 3), np.float32)
+
+    def student(F_):
+        worker = threading.Thread(target=lambda: results.append(losses.gram_matrix(F).numpy()))
+        worker.start()
+        worker.join()
+        return _gram(F_)
+
+    checks.check_gram_matrix(student)
+    np.testing.assert_allclose(results[0], np.full((3, 3), 4.0))
+
+
+# ---------------------------------------------------------------------------
+# Hidden cases, and the stored answers of the student release.
+
+@pytest.mark.parametrize("name, fn", [(n, f) for n, f in CORRECT if f is not None][::4])
+def test_hidden_cases_pass_a_correct_function(name, fn, capsys):
+    CHECKS[name](fn, hidden=True)
+    assert "hidden test cases" in capsys.readouterr().out
+
+
+def test_hidden_cases_differ_from_the_visible_ones():
+    for name in checks.EXERCISES:
+        visible = {c.label for c in checks.table(name)["cases"]}
+        hidden = {c.label for c in checks.table(name, hidden=True)["cases"]}
+        assert hidden and not hidden <= visible, name
+
+
+def test_a_mistake_also_fails_the_hidden_cases():
+    with pytest.raises(checks.CheckFailed, match="divided by M ="):
+        checks.check_gram_matrix(lambda F: _gram(F) / _NM(F)[1], hidden=True)
+
+
+def test_unimplemented_is_its_own_kind_of_failure():
+    with pytest.raises(checks.NotImplementedYet):
+        checks.check_total_loss(_raise(NotImplementedError()))
+
+
+@pytest.fixture
+def stored_answers(tmp_path, monkeypatch):
+    """checks reading answers.json as in the student release (nothing saved: no cwd file)."""
+    path = tmp_path / "answers.json"
+    import json
+    path.write_text(json.dumps(answers.stored()), encoding="utf-8")
+    monkeypatch.setattr(checks, "STORED", path)
+    monkeypatch.setenv("COURSE_STUDENT_DIR", str(tmp_path / "student"))
+    checks._stored.cache_clear()
+    yield path
+    checks._stored.cache_clear()
+
+
+@pytest.mark.parametrize("name, fn, phrase", WRONG[::3])
+def test_stored_answers_give_the_same_hints(name, fn, phrase, stored_answers):
+    with pytest.raises(AssertionError, match=None) as info:
+        CHECKS[name](fn)
+    assert phrase in str(info.value)
+
+
+@pytest.mark.parametrize("name, fn", CORRECT[::3])
+def test_stored_answers_pass_correct_functions(name, fn, stored_answers, capsys):
+    CHECKS[name](fn)
+    assert capsys.readouterr().out.startswith(f"✓ {name} matches")
+
+
+def test_stored_answers_hold_no_hidden_cases(stored_answers):
+    with pytest.raises(checks.CheckFailed, match="not part of the student release"):
+        checks.check_gram_matrix(_gram, hidden=True)

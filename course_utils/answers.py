@@ -1,0 +1,382 @@
+"""The reference answers to the five exercises, as data for `checks`.
+
+For each exercise: test cases (inputs and a label), the reference output from `losses`,
+and the output of every known mistake (NumPy formulas below, each with its hint).  The
+full course computes these tables when a check runs; the student release stores them
+(answers.json, written by `python -m course_utils.assignments release`) and leaves this
+module — and its formulas — out.
+
+Notation (Gatys, Ecker & Bethge 2015): a layer has N filters and M = H * W positions;
+its features form the N x M matrix F, and G = F F^T is N x N.
+"""
+import numpy as np
+import tensorflow as tf
+
+from . import losses
+from .checks import Case
+
+# ---------------------------------------------------------------------------
+# The paper's quantities in NumPy (float64), for the catalogues of mistakes.
+
+def _matrix(F):
+    """The paper's N x M matrix F of a (1, H, W, N) or (H, W, N) feature map."""
+    F = np.asarray(F, dtype=np.float64)
+    if F.ndim == 4:
+        F = F[0]
+    return F.reshape(-1, F.shape[-1]).T
+
+
+def _gram(F):
+    """G = F F^T (Eq. 3), N x N."""
+    F = _matrix(F)
+    return F @ F.T
+
+
+def _sizes(F):
+    """(N, M): number of filters and number of positions."""
+    return _matrix(F).shape
+
+
+# ---------------------------------------------------------------------------
+# Eq. 1: content loss.
+
+CONTENT_MISTAKES = [
+    (lambda F, P: 0.5 * np.mean((F - P) ** 2),
+     "you averaged (tf.reduce_mean) where Eq. 1 sums: use tf.reduce_sum over all entries."),
+    (lambda F, P: np.mean((F - P) ** 2),
+     "you averaged (tf.reduce_mean) where Eq. 1 sums: use tf.reduce_sum over all entries, "
+     "and keep the factor ½."),
+    (lambda F, P: np.sum((F - P) ** 2),
+     "the factor ½ is missing: L_content = ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(F - P) ** 2,
+     "you squared the sum, ½ (Σ (F − P))²; Eq. 1 sums the squares: "
+     "square each difference first, then sum."),
+    (lambda F, P: np.sum(F - P) ** 2,
+     "you squared the sum, (Σ (F − P))², and dropped the ½; Eq. 1 is ½ Σ (F − P)²: "
+     "square each difference first, then sum."),
+    (lambda F, P: 0.5 * np.sqrt(np.sum((F - P) ** 2)),
+     "you took a square root (a norm such as tf.norm); Eq. 1 has none: ½ Σ (F − P)²."),
+    (lambda F, P: np.sqrt(np.sum((F - P) ** 2)),
+     "you took a square root (a norm such as tf.norm); Eq. 1 has none: ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(np.abs(F - P)),
+     "you summed absolute differences |F − P|; Eq. 1 squares them: ½ Σ (F − P)²."),
+    (lambda F, P: 0.5 * np.sum(F - P),
+     "the differences are not squared: L_content = ½ Σ (F − P)²."),
+]
+
+
+def _content_cases(seed=1, shapes=((1, 4, 3, 5), (4, 3, 5), (1, 2, 7, 3), (2, 1, 6)),
+                   edge=(1, 3, 4, 2)):
+    """(F, P) pairs: batched, unbatched, non-square, N > M, F = 0, F = P."""
+    rng = np.random.default_rng(seed)
+    cases = [_case(_features(rng, s), _features(rng, s), label=f"F and P of shape {s}")
+             for s in shapes]
+    P = _features(rng, edge)
+    cases.append(_case(tf.zeros_like(P), P, label=f"F = 0 and P of shape {tuple(P.shape)}"))
+    cases.append(_case(P, P, label=f"F = P of shape {tuple(P.shape)}"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Eq. 3: Gram matrix.
+
+GRAM_MISTAKES = [
+    (lambda F: _gram(F) / _sizes(F)[1],
+     "your G is divided by M = H·W (the number of positions); Eq. 3 is the plain sum "
+     "G = F Fᵀ — the normalisation comes later, in the style loss E_l."),
+    (lambda F: _gram(F) / _sizes(F)[0],
+     "your G is divided by N (the number of filters); Eq. 3 is the plain sum G = F Fᵀ."),
+    (lambda F: _gram(F) / np.prod(_sizes(F)),
+     "your G is divided by N·M; Eq. 3 is the plain sum G = F Fᵀ — "
+     "the normalisation comes later, in the style loss E_l."),
+    (lambda F: _gram(F[0]),
+     "on unbatched (H, W, N) features you dropped the first image row (F[0]); "
+     "drop the batch axis only when F has 4 dimensions (1, H, W, N)."),
+    (lambda F: np.cov(_matrix(F), bias=True) * _sizes(F)[1],
+     "you subtracted the mean of each filter (a covariance); "
+     "the Gram matrix uses the raw features: G = F Fᵀ."),
+]
+
+
+def _gram_cases(seed=3, shapes=((1, 4, 3, 5), (4, 3, 5), (1, 2, 7, 3), (3, 1, 6), (2, 5, 4)),
+                edge=(1, 3, 4, 2)):
+    """Feature maps: batched, unbatched, non-square, N > M, all zeros."""
+    rng = np.random.default_rng(seed)
+    cases = [_case(F, label=_features_label(F))
+             for F in (_features(rng, s) for s in shapes)]
+    F = tf.zeros(edge)
+    cases.append(_case(F, label="all-zero " + _features_label(F)))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Eq. 4: style loss of one layer.
+
+def _squared_error_over(norm):
+    """E_l with Σ (G − A)² divided by norm(N, M) instead of 4 N² M²."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return np.sum((_gram(F) - A) ** 2) / norm(N, M)
+    return mistake
+
+
+def _gram_divided_by(scale):
+    """E_l computed from G / scale(N, M) instead of the unnormalised G."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return np.sum((_gram(F) / scale(N, M) - A) ** 2) / (4 * N**2 * M**2)
+    return mistake
+
+
+def _style_sum_over(combine):
+    """E_l with Σ (G − A)² replaced by combine(G − A)."""
+    def mistake(F, A):
+        N, M = _sizes(F)
+        return combine(_gram(F) - A) / (4 * N**2 * M**2)
+    return mistake
+
+
+STYLE_LAYER_MISTAKES = [
+    (_squared_error_over(lambda N, M: N**2 * M**2),
+     "the 4 is missing: E_l = Σ (G − A)² / (4 N² M²)."),
+    (_squared_error_over(lambda N, M: 2 * N**2 * M**2),
+     "you divided by 2 N² M²; Eq. 4 divides by 4 N² M² = (2 N M)²."),
+    (_squared_error_over(lambda N, M: N * M),
+     "you divided by N·M; Eq. 4 divides by 4 N² M²: square N and M, and keep the 4."),
+    (_squared_error_over(lambda N, M: 4 * N * M),
+     "you divided by 4 N M; N and M must be squared: 4 N² M²."),
+    (_squared_error_over(lambda N, M: 2 * N * M),
+     "you divided by 2 N M; the factor is 1 / (2 N M)², squared as a whole."),
+    (_squared_error_over(lambda N, M: 1),
+     "Σ (G − A)² is not normalised: divide it by 4 N² M²."),
+    (_squared_error_over(lambda N, M: N**2),
+     "you averaged (tf.reduce_mean) over the N × N entries instead of dividing the sum "
+     "by 4 N² M²."),
+    (_squared_error_over(lambda N, M: 4 * N**4 * M**2),
+     "you divided by 4 N⁴ M², two factors of N too many: either you averaged "
+     "(tf.reduce_mean) before dividing by 4 N² M² (Eq. 4 sums Σ (G − A)²), or you took M "
+     "as the tensor size H·W·N (M = H·W is the number of positions)."),
+    (_gram_divided_by(lambda N, M: M),
+     "your G is divided by M (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_gram_divided_by(lambda N, M: N),
+     "your G is divided by N (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_gram_divided_by(lambda N, M: N * M),
+     "your G is divided by N·M (is your gram_matrix normalised?); the target A is the "
+     "unnormalised Gram matrix F Fᵀ, so G must be too."),
+    (_style_sum_over(lambda D: np.sum(D) ** 2),
+     "you squared the sum, (Σ (G − A))²; Eq. 4 sums the squared differences Σ (G − A)²."),
+    (_style_sum_over(np.sum),
+     "the differences G − A are not squared: E_l = Σ (G − A)² / (4 N² M²)."),
+]
+
+
+def _style_layer_cases(seed=4, shapes=((1, 4, 3, 5), (4, 3, 5), (3, 1, 6))):
+    """(F, A) pairs, A a Gram target: random, A = G (zero loss), F = 0, A = 0."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for shape in shapes:
+        F, S = _features(rng, shape, 10.0), _features(rng, shape, 10.0)
+        cases.append(_style_case(F, losses.gram_matrix(S)))
+    F = _features(rng, (1, 2, 7, 3), 10.0)
+    cases.append(_style_case(F, losses.gram_matrix(F), "A = G of "))
+    F, S = tf.zeros((1, 3, 4, 2)), _features(rng, (1, 3, 4, 2), 10.0)
+    cases.append(_style_case(F, losses.gram_matrix(S), "all-zero "))
+    F = _features(rng, (1, 5, 2, 4), 10.0)
+    cases.append(_style_case(F, tf.zeros((4, 4)), "A = 0 and "))
+    return cases
+
+
+def _style_case(F, A, prefix=""):
+    return _case(F, A, label=f"{prefix}{_features_label(F)} and A of shape {tuple(A.shape)}")
+
+
+# ---------------------------------------------------------------------------
+# Eq. 5: style loss over layers.
+
+def _E(F, A):
+    """E_l (Eq. 4) in NumPy."""
+    N, M = _sizes(F)
+    return np.sum((_gram(F) - A) ** 2) / (4 * N**2 * M**2)
+
+
+def _per_layer(mistake):
+    """Σ_l w_l E'_l where E' is a wrong style_layer_loss."""
+    return lambda Fs, As, ws: sum(w * mistake(F, A) for F, A, w in zip(Fs, As, ws))
+
+
+STYLE_MISTAKES = [
+    (lambda Fs, As, ws: sum(_E(F, A) for F, A in zip(Fs, As)),
+     "the weights w_l are missing: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: sum(w * _E(F, A) for F, A, w in zip(Fs, As, ws)) / len(Fs),
+     "you divided by the number of layers; Eq. 5 sums w_l E_l without averaging."),
+    (lambda Fs, As, ws: sum(_E(F, A) for F, A in zip(Fs, As)) / len(Fs),
+     "you averaged E_l over the layers and left out the weights: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: sum(w * _E(F, A) for F, A, w in zip(Fs, As, ws)) / sum(ws),
+     "you divided by Σ w_l; Eq. 5 does not normalise the weights: L_style = Σ_l w_l E_l."),
+    (lambda Fs, As, ws: ws[0] * _E(Fs[0], As[0]),
+     "only the first layer counts: is your `return` inside the loop?"),
+    (lambda Fs, As, ws: ws[-1] * _E(Fs[-1], As[-1]),
+     "only the last layer counts: accumulate (loss += w * E, or tf.add_n) "
+     "instead of overwriting."),
+] + [
+    (_per_layer(mistake),
+     f"the per-layer losses E_l are wrong — {hint} "
+     "Run check_style_layer_loss(style_layer_loss) first.")
+    for mistake, hint in STYLE_LAYER_MISTAKES
+]
+
+
+STYLE_LAYOUTS = [([(1, 4, 3, 5), (1, 2, 7, 3)], [0.5, 2.0]),
+                 ([(1, 6, 4, 3), (1, 3, 2, 5), (1, 1, 3, 8)], [1.0, 0.25, 4.0]),
+                 ([(4, 3, 5), (3, 1, 6)], [0.3, 0.7]),
+                 ([(1, 5, 2, 4)], [2.0]),
+                 ([(1, 3, 4, 2), (1, 2, 2, 6)], [0.0, 3.0])]
+
+
+def _style_cases(seed=5, layouts=STYLE_LAYOUTS):
+    """(features, targets, weights) lists: 1 to 3 layers, batched and unbatched."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for shapes, weights in layouts:
+        Fs = [_features(rng, s, 10.0) for s in shapes]
+        As = [losses.gram_matrix(_features(rng, s, 10.0)) for s in shapes]
+        cases.append(_case(Fs, As, weights,
+                           label=f"{len(shapes)} layer(s) of shapes {shapes}, weights {weights}"))
+    Fs = [_features(rng, s, 10.0) for s in [(1, 4, 3, 5), (1, 2, 7, 3)]]
+    As = [losses.gram_matrix(Fs[0]), losses.gram_matrix(_features(rng, (1, 2, 7, 3), 10.0))]
+    cases.append(_case(Fs, As, [1.5, 0.5],
+                       label="2 layers, the first with A = G, weights [1.5, 0.5]"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Eq. 7: total loss.
+
+TOTAL_MISTAKES = [
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: b * c + a * s + tv_weight * tv,
+     "α and β are swapped: α weights the content loss, β the style loss."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + s + tv_weight * tv,
+     "β is missing: L_total = α L_content + β L_style."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: c + b * s + tv_weight * tv,
+     "α is missing: L_total = α L_content + β L_style."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s,
+     "the total-variation term tv_weight · tv is missing."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv,
+     "tv is added without its weight: the term is tv_weight · tv."),
+    (lambda c, s, a, b, tv=0.0, tv_weight=0.0: (a * c + b * s) / (a + b) + tv_weight * tv,
+     "you divided by α + β; Eq. 7 is the plain weighted sum α L_content + β L_style."),
+]
+
+
+TOTAL_NUMBERS = [(2.0, 3.0, 1.0, 10.0), (5.0, 0.5, 1e-3, 1.0), (1.5, 4.0, 1.0, 1e4),
+                 (0.0, 2.0, 5.0, 3.0)]
+TOTAL_TV_NUMBERS = [(2.0, 3.0, 1.0, 10.0, 7.0, 0.1), (1.0, 0.5, 2.0, 0.5, 3.0, 4.0)]
+
+
+def _total_cases(numbers=TOTAL_NUMBERS, with_tv=TOTAL_TV_NUMBERS):
+    """Scalar losses and weights, with and without the total-variation term."""
+    cases = [_case(tf.constant(c), tf.constant(s), a, b,
+                   label=f"content = {c}, style = {s}, alpha = {a}, beta = {b}")
+             for c, s, a, b in numbers]
+    for c, s, a, b, tv, tw in with_tv:
+        cases.append(_case(tf.constant(c), tf.constant(s), a, b, tv=tf.constant(tv), tv_weight=tw,
+                           label=f"content = {c}, style = {s}, alpha = {a}, beta = {b}, "
+                                 f"tv = {tv}, tv_weight = {tw}"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Building test inputs.
+
+def _case(*args, label, **kwargs):
+    return Case(args, kwargs, label)
+
+
+def _features(rng, shape, scale=1.0):
+    """Non-negative random features (like ReLU outputs) as a float32 tensor."""
+    return tf.constant(rng.uniform(0.0, scale, shape), dtype=tf.float32)
+
+
+def _features_label(F):
+    N, M = _sizes(F)
+    batched = "" if len(F.shape) == 4 else "unbatched "
+    return f"{batched}features of shape {tuple(F.shape)} (N = {N}, M = {M})"
+
+
+# ---------------------------------------------------------------------------
+# The tables: each exercise's cases with the reference output and every mistake's output.
+
+EXERCISES = {
+    # name: (equation, reference, visible cases, hidden cases, mistakes, shape of the answer)
+    "content_loss": ("Eq. 1", losses.content_loss, _content_cases,
+                     lambda: _content_cases(11, [(1, 5, 2, 4), (3, 6, 2)], (2, 2, 3)),
+                     CONTENT_MISTAKES, "scalar"),
+    "gram_matrix": ("Eq. 3", losses.gram_matrix, _gram_cases,
+                    lambda: _gram_cases(13, [(1, 6, 2, 3), (2, 3, 7), (1, 1, 5, 9)], (2, 2, 3)),
+                    GRAM_MISTAKES, "gram"),
+    "style_layer_loss": ("Eq. 4", losses.style_layer_loss, _style_layer_cases,
+                         lambda: _style_layer_cases(14, [(1, 6, 2, 3), (2, 3, 7)]),
+                         STYLE_LAYER_MISTAKES, "scalar"),
+    "style_loss": ("Eq. 5", losses.style_loss, _style_cases,
+                   lambda: _style_cases(15, [([(1, 3, 5, 2), (2, 2, 7)], [0.1, 5.0]),
+                                             ([(1, 2, 6, 4)], [0.5])]),
+                   STYLE_MISTAKES, "scalar"),
+    "total_loss": ("Eq. 7", losses.total_loss, _total_cases,
+                   lambda: _total_cases([(3.0, 7.0, 0.5, 2.0), (0.25, 8.0, 1e-2, 1e2)],
+                                        [(4.0, 1.0, 0.3, 3.0, 2.0, 0.5)]),
+                   TOTAL_MISTAKES, "scalar"),
+}
+
+
+def table(name, hidden=False):
+    """{equation, answer, hints, cases}: the cases (visible, or the hidden ones) of one
+    exercise, each with `want` (the reference output) and `wrong` (each mistake's output)."""
+    equation, reference, visible, extra, mistakes, answer = EXERCISES[name]
+    cases = [_solved(c, reference, mistakes) for c in (extra() if hidden else visible())]
+    return dict(equation=equation, answer=answer, hints=[hint for _, hint in mistakes],
+                cases=cases)
+
+
+def _solved(case, reference, mistakes):
+    want = np.asarray(reference(*case.args, **case.kwargs), dtype=np.float64)
+    return case._replace(want=want, wrong=[_wrong_value(m, case) for m, _ in mistakes])
+
+
+def _wrong_value(mistake, case):
+    """mistake on case's arguments in float64 NumPy; None if it does not apply."""
+    try:
+        return np.asarray(mistake(*_numpy(case.args), **_numpy(case.kwargs)), np.float64)
+    except Exception:
+        return None
+
+
+def _numpy(x):
+    """Tensors (also inside lists, tuples and dicts) -> float64 NumPy arrays."""
+    if isinstance(x, dict):
+        return {k: _numpy(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_numpy(v) for v in x)
+    return np.asarray(x, dtype=np.float64)
+
+
+def stored(hidden=False):
+    """Every exercise's table as JSON-ready data (what the student release stores)."""
+    return {name: _encode(table(name, hidden)) for name in EXERCISES}
+
+
+def _encode(x):
+    """Tables -> JSON: tensors and arrays become {"shape", "values"} (float32 inputs
+    exactly, float64 outputs to 17 digits); cases become dicts."""
+    if hasattr(x, "_asdict"):
+        return {k: _encode(v) for k, v in x._asdict().items()}
+    if isinstance(x, dict):
+        return {k: _encode(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_encode(v) for v in x]
+    if isinstance(x, (tf.Tensor, np.ndarray)):
+        a = np.asarray(x)
+        return {"shape": list(a.shape), "dtype": str(a.dtype),
+                "values": a.astype(np.float64).ravel().tolist()}
+    return x
