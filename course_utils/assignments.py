@@ -1,26 +1,31 @@
-"""Build the students' notebooks from the solution notebooks, and back.
+"""Build the students' notebooks from the solution notebooks, and back; hand them out.
 
-In a solution notebook each exercise is a block of code-cell lines between
+In a solution notebook each exercise is a block of code-cell lines between the
+markers nbgrader uses, with the hint for the student on a comment line above:
 
-    ### BEGIN SOLUTION: <what to do, shown to the student>
+    # TODO: <what to do, shown to the student>
+    ### BEGIN SOLUTION
     ...the solution...
     ### END SOLUTION
 
-(the ``: <text>`` part is optional).  ``student`` replaces every block, at the
-marker's indentation, by
+``student`` replaces every block, at the marker's indentation, by
 
     ### BEGIN YOUR CODE
-    # TODO: <text>
-    raise NotImplementedError("<text>")
+    raise NotImplementedError("<what to do>")
     ### END YOUR CODE
 
-and strips the outputs of notebooks that have exercises (notebooks without
-exercises are copied byte for byte).  ``solve`` puts the solutions back into
-the stubs, matching notebooks by file name and blocks by order: a student who
-solved everything, whose notebooks CI runs under nbval.
+removes every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block, and
+strips the outputs of notebooks that have exercises (notebooks without exercises are
+copied byte for byte).  ``solve`` puts the solutions back into the stubs, matching
+notebooks by file name and blocks by order: a student who solved everything, whose
+notebooks CI runs under nbval.  ``release``, ``nbgrader`` (see `handout`) and
+``grade`` (see `grading`) are the instructor's three routes.
 
     python -m course_utils.assignments student OUTDIR [NOTEBOOK ...]
     python -m course_utils.assignments solve STUDENT_DIR SOURCE_DIR OUTDIR
+    python -m course_utils.assignments release OUTDIR
+    python -m course_utils.assignments nbgrader COURSE_DIR
+    python -m course_utils.assignments grade SUBMISSIONS OUT.csv
 """
 import argparse
 import json
@@ -35,11 +40,14 @@ import nbformat
 NOTEBOOK_DIR = Path("notebooks")       # of the course checkout the command runs in (an installed
                                        # package has no notebooks of its own)
 
-BEGIN_SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(:(?P<todo>.*?))?\s*$")
+BEGIN_SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 BEGIN_STUB = re.compile(r"^(?P<indent>[ \t]*)### BEGIN YOUR CODE\s*$")
 END_STUB = re.compile(r"^[ \t]*### END YOUR CODE\s*$")
 ANY_SOLUTION_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
+TODO = re.compile(r"^[ \t]*# TODO:(?P<todo>.*)$")
+BEGIN_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\s*$")
+END_HIDDEN = re.compile(r"^[ \t]*### END HIDDEN TESTS\s*$")
 
 DEFAULT_TODO = "write your code here"
 
@@ -52,18 +60,23 @@ class AssignmentError(ValueError):
 # One cell's source.
 
 def strip_solutions(source: str) -> str:
-    """The cell source with every solution block replaced by a TODO stub."""
+    """The cell source with every solution block replaced by a stub, hidden tests removed."""
     pieces = []
-    for piece in _blocks(source, BEGIN_SOLUTION, END_SOLUTION, "SOLUTION"):
+    for piece in _blocks(strip_hidden_tests(source), BEGIN_SOLUTION, END_SOLUTION, "SOLUTION"):
         pieces.extend(_stub(piece) if isinstance(piece, Block) else [piece])
     return "\n".join(pieces)
+
+
+def strip_hidden_tests(source: str) -> str:
+    """The cell source without its ### BEGIN/END HIDDEN TESTS blocks."""
+    return "\n".join(piece for piece in _blocks(source, BEGIN_HIDDEN, END_HIDDEN, "HIDDEN TESTS")
+                     if not isinstance(piece, Block))
 
 
 def _stub(block):
     """The lines a student sees instead of a solution block."""
     todo = block.todo or DEFAULT_TODO
     return [f"{block.indent}### BEGIN YOUR CODE",
-            f"{block.indent}# TODO: {todo}",
             f"{block.indent}raise NotImplementedError({json.dumps(todo, ensure_ascii=False)})",
             f"{block.indent}### END YOUR CODE"]
 
@@ -89,8 +102,9 @@ def _blocks(source, begin, end, what):
     for number, line in enumerate(source.split("\n"), start=1):
         start = begin.match(line)
         if block is None and start:
-            todo = (start.groupdict().get("todo") or "").strip()
-            block = Block([line], start["indent"], todo, number)
+            hint = TODO.match(pieces[-1]) if pieces and isinstance(pieces[-1], str) else None
+            block = Block([line], start.groupdict().get("indent", ""),
+                          hint["todo"].strip() if hint else "", number)
         elif block is None and end.match(line):
             raise AssignmentError(f"line {number}: ### END {what} without ### BEGIN {what}")
         elif block is not None and start:
@@ -112,8 +126,9 @@ def _blocks(source, begin, end, what):
 def _refuse_malformed(line, number, what):
     """A solution marker that is almost right would leak the solution: refuse it."""
     if what == "SOLUTION" and ANY_SOLUTION_MARKER.match(line):
-        raise AssignmentError(f"line {number}: malformed marker {line.strip()!r} (write "
-                              "'### BEGIN SOLUTION: <todo>' or '### END SOLUTION')")
+        raise AssignmentError(f"line {number}: malformed marker {line.strip()!r} (write exactly "
+                              "'### BEGIN SOLUTION' or '### END SOLUTION'; the hint goes on a "
+                              "'# TODO: <hint>' line above)")
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 TODO = 'return ½ Σ (F − P)² as a scalar ("sum", not mean; a \\ is fine)'
 CONTENT_CELL = f'''def content_loss(F, P):
     """L_content = ½ Σ (F − P)²."""
-    ### BEGIN SOLUTION: {TODO}
+    # TODO: {TODO}
+    ### BEGIN SOLUTION
     d = [f - p for f, p in zip(F, P)]
     return 0.5 * sum(x * x for x in d)
     ### END SOLUTION'''
@@ -27,7 +28,8 @@ NESTED_CELL = '''class Gram:
 
 
 def weights():
-    ### BEGIN SOLUTION: return the weights w_l
+    # TODO: return the weights w_l
+    ### BEGIN SOLUTION
     return [0.2] * 5
     ### END SOLUTION
 print(weights())'''
@@ -110,7 +112,7 @@ def test_stub_defines_a_function_that_raises_the_todo(student):
 def test_nested_stubs_keep_their_indentation_and_default_todo(student):
     namespace = {}
     cell = _code(student)[2]
-    assert "        # TODO: write your code here\n" in cell
+    assert '        raise NotImplementedError("write your code here")\n' in cell
     with pytest.raises(NotImplementedError, match="return the weights w_l"):
         exec(cell, namespace)                      # the cell calls weights()
     with pytest.raises(NotImplementedError, match="write your code here"):
@@ -118,11 +120,12 @@ def test_nested_stubs_keep_their_indentation_and_default_todo(student):
 
 
 def test_strip_solutions_replaces_the_block_at_its_indentation():
-    source = "def f():\n    ### BEGIN SOLUTION: say \"hi\"\n    return 1\n    ### END SOLUTION\n"
+    source = ("def f():\n    # TODO: say \"hi\"\n    ### BEGIN SOLUTION\n    return 1\n"
+              "    ### END SOLUTION\n")
     assert assignments.strip_solutions(source) == (
         "def f():\n"
-        "    ### BEGIN YOUR CODE\n"
         '    # TODO: say "hi"\n'
+        "    ### BEGIN YOUR CODE\n"
         '    raise NotImplementedError("say \\"hi\\"")\n'
         "    ### END YOUR CODE\n")
 
@@ -169,6 +172,27 @@ def test_malformed_marker_is_refused_rather_than_leaked(tmp_path):
     bad = _save(_notebook("#### begin solution\nsecret = 1\n### END SOLUTION"),
                 tmp_path / "bad.ipynb")
     with pytest.raises(assignments.AssignmentError, match="cell 2: line 1: malformed"):
+        assignments.make_student([bad], tmp_path / "out")
+
+
+def test_the_old_hint_on_the_marker_line_is_refused(tmp_path):
+    bad = _save(_notebook("def f():\n    ### BEGIN SOLUTION: a hint\n    return 1\n"
+                          "    ### END SOLUTION"), tmp_path / "bad.ipynb")
+    with pytest.raises(assignments.AssignmentError, match="# TODO: <hint>' line above"):
+        assignments.make_student([bad], tmp_path / "out")
+
+
+def test_hidden_tests_are_removed_from_the_student_build(tmp_path):
+    check = ("checks.check_gram_matrix(gram_matrix)\n### BEGIN HIDDEN TESTS\n"
+             "checks.check_gram_matrix(gram_matrix, hidden=True)\n### END HIDDEN TESTS")
+    source = _save(_notebook(CONTENT_CELL, check), tmp_path / "src" / "03.ipynb")
+    [built] = assignments.make_student([source], tmp_path / "student")
+    assert _code(built)[1] == "checks.check_gram_matrix(gram_matrix)"
+
+
+def test_unmatched_hidden_tests_marker_is_refused(tmp_path):
+    bad = _save(_notebook("x = 1\n### BEGIN HIDDEN TESTS\ny = 2"), tmp_path / "bad.ipynb")
+    with pytest.raises(assignments.AssignmentError, match="BEGIN HIDDEN TESTS without"):
         assignments.make_student([bad], tmp_path / "out")
 
 
