@@ -255,10 +255,17 @@ def _write_atomic(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())          # as open() would make it, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # ---------------------------------------------------------------------------
@@ -271,7 +278,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser():
     parser = _Parser(prog="python -m course_utils.assignments",
-                     description="Build student notebooks, or fill them back with solutions.")
+                     description="Build student notebooks, fill them back with solutions, "
+                                 "hand them out (release, nbgrader) and grade them.")
     commands = parser.add_subparsers(dest="command", required=True)
     student = commands.add_parser("student", help="write student notebooks into OUTDIR")
     student.add_argument("outdir", type=Path)
@@ -281,6 +289,19 @@ def _parser():
     solve.add_argument("student_dir", type=Path)
     solve.add_argument("source_dir", type=Path)
     solve.add_argument("outdir", type=Path)
+    release = commands.add_parser("release", help="write what students receive into OUTDIR: "
+                                  "notebooks and a package with no answers")
+    release.add_argument("outdir", type=Path)
+    course = commands.add_parser("nbgrader", help="write an nbgrader course directory")
+    course.add_argument("course_dir", type=Path)
+    grade = commands.add_parser("grade", help="run every student's notebooks and write a CSV")
+    grade.add_argument("submissions", type=Path, help="one folder per student")
+    grade.add_argument("csv", type=Path, help="the CSV to write")
+    grade.add_argument("--timeout", type=float, default=600.0,
+                       help="seconds each notebook may run (default: 600)")
+    for command in (release, course, grade):
+        command.add_argument("--notebooks", type=Path, default=NOTEBOOK_DIR,
+                             help=f"the solution notebooks' folder (default: {NOTEBOOK_DIR})")
     return parser
 
 
@@ -288,19 +309,34 @@ def main(argv=None):
     """Run the CLI; return the exit code (2 and one line on stderr on errors)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "student":
-            notebooks = args.notebooks or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-            if not notebooks:
-                raise AssignmentError(f"no notebooks found in {NOTEBOOK_DIR}")
-            written = make_student(notebooks, args.outdir)
-        else:
-            written = fill_solutions(args.student_dir, args.source_dir, args.outdir)
+        if args.command == "grade":
+            from . import grading
+            return grading.main(args.submissions, args.csv, args.notebooks, args.timeout)
+        written = _build(args)
     except (AssignmentError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    package = [p for p in written if p.parent.name == "course_utils"]
     for path in written:
-        print(f"wrote {path}")
+        if path not in package:
+            print(f"wrote {path}")
+    if package:
+        print(f"wrote {package[0].parent}/ (the package without answers, {len(package)} files)")
     return 0
+
+
+def _build(args):
+    if args.command == "student":
+        notebooks = args.notebooks or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+        if not notebooks:
+            raise AssignmentError(f"no notebooks found in {NOTEBOOK_DIR}")
+        return make_student(notebooks, args.outdir)
+    if args.command == "solve":
+        return fill_solutions(args.student_dir, args.source_dir, args.outdir)
+    from . import handout
+    if args.command == "release":
+        return handout.release(args.outdir, args.notebooks)
+    return handout.nbgrader_course(args.course_dir, args.notebooks)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ that calls the course's own losses fails: the check would only test the course.
 """
 import functools
 import json
+import os
 import re
 import threading
 import types
@@ -84,12 +85,15 @@ def check_total_loss(fn, hidden=False):
 
 def table(name, hidden=False):
     """The cases of one exercise with their expected and wrong outputs (see `answers`)."""
-    if STORED.is_file():
-        if hidden:
-            raise CheckFailed(f"{name}: the hidden test cases are not part of the student "
-                              "release; they run when your work is graded.")
-        return _stored()[name]
-    return _computed(name, hidden)
+    if not STORED.is_file():
+        return _computed(name, hidden)
+    if not hidden:
+        return _stored(str(STORED))[name]
+    graders = os.environ.get("COURSE_HIDDEN_ANSWERS", "")
+    if not graders or not Path(graders).is_file():
+        raise CheckFailed(f"{name}: the hidden test cases are not part of the student "
+                          "release; they run when your work is graded.")
+    return _stored(graders)[name]
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,9 +102,9 @@ def _computed(name, hidden):
     return answers.table(name, hidden)
 
 
-@functools.lru_cache(maxsize=1)
-def _stored():
-    data = json.loads(STORED.read_text(encoding="utf-8"))
+@functools.lru_cache(maxsize=4)
+def _stored(path):
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
     return {name: {**t, "cases": [_decoded(c) for c in t["cases"]]} for name, t in data.items()}
 
 
