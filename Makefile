@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo present test test-fast test-compat student lab bench figures clean notebook-cells
+.PHONY: install fetch demo present test test-fast test-compat student release lab bench figures clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -26,11 +26,14 @@ demo: fetch
 present: fetch
 	$(PY) -m course_utils present
 
-# Unit tests, then every notebook and the student build (solutions filled back in) under nbval.
-test: fetch student
-	$(PY) -m course_utils.assignments solve build/student notebooks build/student-solved
+# Unit tests, then every notebook and the student release (solutions filled back in, beside the
+# release's answer-free package, so its later notebooks run on the "student's" losses) under nbval.
+test: fetch release
+	rm -rf build/release-solved
+	$(PY) -m course_utils.assignments solve build/release notebooks build/release-solved
+	cp -r build/release/course_utils build/release-solved/
 	COURSE_PRESET=ci $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		tests notebooks build/student-solved
+		tests notebooks build/release-solved
 
 # Colab's pins (its runtime images, 2026; Python 3.13 there, this machine's python3 here): a wheel of
 # the package in a second, fresh environment, then the panel's tests, the installed-package tests
@@ -58,6 +61,11 @@ student: $(STAMP)
 # (a fork sets its repository URL and tag there, then runs this).
 notebook-cells: $(STAMP)
 	$(PY) -m course_utils.notebook_cells
+
+# What students receive: the student notebooks and a course_utils with no answers.
+release: $(STAMP)
+	rm -rf build/release
+	$(PY) -m course_utils.assignments release build/release
 
 lab: fetch
 	$(VENV)/bin/jupyter lab notebooks

@@ -19,6 +19,7 @@ import csv
 import io
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,7 +138,8 @@ def _execute(nb, cwd, timeout):
     seconds, deadline = {}, time.monotonic() + timeout
     index = 0
     try:
-        with client.setup_kernel(cwd=str(cwd), env=env):
+        with client.setup_kernel(cwd=str(cwd), env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL):
             for index, cell in enumerate(nb.cells):
                 left = deadline - time.monotonic()
                 if left <= 0:

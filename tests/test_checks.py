@@ -484,9 +484,8 @@ def stored_answers(tmp_path, monkeypatch):
     path.write_text(json.dumps(answers.stored()), encoding="utf-8")
     monkeypatch.setattr(checks, "STORED", path)
     monkeypatch.setenv("COURSE_STUDENT_DIR", str(tmp_path / "student"))
-    checks._stored.cache_clear()
+    monkeypatch.delenv("COURSE_HIDDEN_ANSWERS", raising=False)
     yield path
-    checks._stored.cache_clear()
 
 
 @pytest.mark.parametrize("name, fn, phrase", WRONG[::3])
@@ -505,3 +504,15 @@ def test_stored_answers_pass_correct_functions(name, fn, stored_answers, capsys)
 def test_stored_answers_hold_no_hidden_cases(stored_answers):
     with pytest.raises(checks.CheckFailed, match="not part of the student release"):
         checks.check_gram_matrix(_gram, hidden=True)
+
+
+def test_stored_hidden_answers_are_read_from_where_the_grader_says(stored_answers, tmp_path,
+                                                                  monkeypatch, capsys):
+    import json
+    hidden = tmp_path / "hidden.json"
+    hidden.write_text(json.dumps(answers.stored(hidden=True)), encoding="utf-8")
+    monkeypatch.setenv("COURSE_HIDDEN_ANSWERS", str(hidden))
+    checks.check_gram_matrix(_gram, hidden=True)
+    assert "hidden test cases" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed, match="covariance"):
+        checks.check_gram_matrix(gram_covariance, hidden=True)
