@@ -158,10 +158,10 @@ def _execute(nb, cwd, timeout):
 
 
 def _current_env_kernel_manager():
-    """A KernelManager class whose kernel is this interpreter's ipykernel (as nbval's
+    """A kernel manager class whose kernel is this interpreter's ipykernel (as nbval's
     --nbval-current-env), whatever kernelspecs the machine has."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager      # nbclient's kind: never blocks
 
     class ThisPython(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
@@ -169,7 +169,7 @@ def _current_env_kernel_manager():
                                     "{connection_file}"], display_name="Python 3",
                               language="python", resource_dir="")
 
-    class Manager(KernelManager):
+    class Manager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("kernel_spec_manager", ThisPython())
             super().__init__(**kwargs)

@@ -28,9 +28,10 @@ def grade(submissions, out, timeout):
 
 
 def edited(name, old, new):
-    """The course's notebook `name` with one piece of an exercise cell replaced."""
+    """The course's notebook `name` with a piece of its (first) exercise cell replaced."""
     nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
-    cell = next(c for c in nb.cells if old in c.source)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    assert old in cell.source
     cell.source = cell.source.replace(old, new)
     return nb
 
