@@ -19,7 +19,6 @@ import csv
 import io
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -138,8 +137,8 @@ def _execute(nb, cwd, timeout):
     seconds, deadline = {}, time.monotonic() + timeout
     index = 0
     try:
-        with client.setup_kernel(cwd=str(cwd), env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL):
+        with open(os.devnull, "wb") as quiet, \
+                client.setup_kernel(cwd=str(cwd), env=env, stdout=quiet, stderr=quiet):
             for index, cell in enumerate(nb.cells):
                 left = deadline - time.monotonic()
                 if left <= 0:
