@@ -147,7 +147,7 @@ def total_loss(content, style, alpha, beta, tv=0.0, tv_weight=0.0):
     if has("total_loss"):
         return saved("total_loss")(content, style, alpha, beta, tv, tv_weight)
     weights = (alpha, beta, tv_weight)
-    if sum(not (isinstance(w, Number) and w == 0) for w in weights) > 1:
+    if sum(isinstance(w, Number) and w != 0 for w in weights) > 1:
         return saved("total_loss")(content, style, alpha, beta, tv, tv_weight)   # raises: yours
     import tensorflow as tf                      # weights as tensors (a traced run): the largest
     return tf.reduce_max(tf.stack([             # weighted term, which is that one term when the
