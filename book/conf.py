@@ -1,0 +1,109 @@
+"""Sphinx + MyST-NB configuration of the course website (built by book/build.py, `make book`).
+
+Offline by design: MathJax is served from _static/mathjax, the theme bundles its fonts and
+scripts, widget outputs become a note instead of loading the widget manager from a CDN, and
+launch and download links are plain links (nothing is fetched when a page loads).
+"""
+import os
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+
+project = "Neural style transfer, step by step"
+author = "the course's authors"
+copyright = "the course's authors; pictures: see the credits in the README"
+
+extensions = ["myst_nb"]
+root_doc = "index"
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+suppress_warnings = ["myst.header"]          # the README starts at '#', then jumps to '###' nowhere
+
+# --- the notebooks: executed under $COURSE_PRESET, cached per preset (book/build.py sets both)
+nb_execution_mode = "cache"
+nb_execution_cache_path = os.environ.get("COURSE_BOOK_CACHE", str(Path("..") / "jupyter_cache"))
+nb_execution_timeout = -1                    # `quality` runs minutes per cell on a CPU
+nb_execution_raise_on_error = True           # a broken notebook breaks the build
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_output_stderr = "remove"                  # TensorFlow's start-up log is not the course
+nb_render_markdown_format = "myst"          # display(Markdown(...)) tables hold equations too
+nb_ipywidgets_js = {}                        # no require.js / widget manager from a CDN
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "substitution"]
+myst_heading_anchors = 3
+
+# --- maths: MathJax 3 from the PyPI package django-static-mathjax, copied into _static by build.py
+mathjax_path = "mathjax/tex-mml-chtml.js"
+
+# --- the page
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path = ["_static"]
+html_css_files = ["course.css"]
+html_last_updated_fmt = None
+html_context = {"default_mode": "light"}   # the theme logs an error without one
+html_theme_options = {
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "use_repository_button": False,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
+
+
+def course_release():
+    """(owner/name on GitHub, git ref) the launch links point at.  TODO: course_utils.release."""
+    return "nst-course/neural-style-transfer", "main"
+
+
+def launch_links(path):
+    """{'Colab': url, 'Binder': url} that open notebook `path` (relative to the repository)."""
+    repo, ref = course_release()
+    return {
+        "Colab": f"https://colab.research.google.com/github/{repo}/blob/{ref}/{path}",
+        "Binder": f"https://mybinder.org/v2/gh/{repo}/{ref}?labpath={path}",
+    }
+
+
+myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_release()[0]}/"
+                                       f"{course_release()[1]}?labpath=notebooks"}
+
+
+def add_run_links(app, doctree):
+    """Under a notebook's title: run it on Colab or Binder, or download it (output-free)."""
+    docname = app.env.docname
+    if not docname.startswith("notebooks/"):
+        return
+    path = f"{docname}.ipynb"
+    bar = nodes.paragraph(classes=["run-links"])
+    bar += nodes.strong(text="Run this notebook: ")
+    for name, url in launch_links(path).items():
+        bar += nodes.reference("", f"on {name}", refuri=url, classes=["run-link"])
+        bar += nodes.Text(" · ")
+    download = addnodes.download_reference("", "", reftarget=f"/{path}", refdoc=docname,
+                                           refexplicit=True, refdomain="", reftype="download")
+    download += nodes.Text(f"download {Path(path).name}")
+    bar += download
+    title = doctree.next_node(nodes.title)
+    title.parent.insert(title.parent.index(title) + 1, bar)
+
+
+WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'
+
+
+def replace_widget_views(app, doctree):
+    """A live widget needs a kernel: say so where its output would be, and how to get one."""
+    for raw in list(doctree.findall(nodes.raw)):
+        if raw.astext().startswith(WIDGET_VIEW):
+            note = nodes.note()
+            note += nodes.paragraph(text="A live control panel appears here when the notebook "
+                                         "runs (on Colab, on Binder or on your machine: see the "
+                                         "links under the title). The website shows the "
+                                         "results, not the controls.")
+            raw.replace_self(note)
+
+
+def setup(app):
+    # before Sphinx's own collectors (priority 500), so the download link is collected
+    app.connect("doctree-read", add_run_links, priority=400)
+    app.connect("doctree-read", replace_widget_views, priority=400)
