@@ -188,3 +188,16 @@ def test_every_built_page_is_tested(site):
              if p.relative_to(site).parts[0] != "_static"}      # the theme's own templates
     assert built == set(PAGES), f"untested pages: {sorted(built - set(PAGES))}; " \
                                 f"missing pages: {sorted(set(PAGES) - built)}"
+
+
+def test_pages_workflow_publishes_what_make_book_builds():
+    import yaml
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    assert {"run": "make book"} in steps
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "build/book/quality/html"
+    assert re.search(r"^PRESET \?= quality$", (ROOT / "Makefile").read_text(), re.M)
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
