@@ -10,7 +10,10 @@ from pathlib import Path
 from docutils import nodes
 from sphinx import addnodes
 
+from course_utils import release as course_release
+
 project = "Neural style transfer, step by step"
+release = course_release.VERSION
 author = "the course's authors"
 copyright = "the course's authors; pictures: see the credits in the README"
 
@@ -21,6 +24,8 @@ suppress_warnings = ["myst.header"]          # the README starts at '#', then ju
 
 # --- the notebooks: executed under $COURSE_PRESET, cached per preset (book/build.py sets both)
 nb_execution_mode = "cache"
+# The cache's path names the package's hash: a new package changes this setting, and so makes
+# Sphinx read (and MyST-NB execute) every notebook again.
 nb_execution_cache_path = os.environ.get("COURSE_BOOK_CACHE", str(Path("..") / "jupyter_cache"))
 nb_execution_timeout = -1                    # `quality` runs minutes per cell on a CPU
 nb_execution_raise_on_error = True           # a broken notebook breaks the build
@@ -51,22 +56,16 @@ html_theme_options = {
 }
 
 
-def course_release():
-    """(owner/name on GitHub, git ref) the launch links point at.  TODO: course_utils.release."""
-    return "nst-course/neural-style-transfer", "main"
-
-
 def launch_links(path):
-    """{'Colab': url, 'Binder': url} that open notebook `path` (relative to the repository)."""
-    repo, ref = course_release()
+    """{'Colab': url, 'Binder': url} that open `path` (in the repository) at the release tag."""
+    repo, tag = course_release.github_path(), course_release.TAG
     return {
-        "Colab": f"https://colab.research.google.com/github/{repo}/blob/{ref}/{path}",
-        "Binder": f"https://mybinder.org/v2/gh/{repo}/{ref}?labpath={path}",
+        "Colab": f"https://colab.research.google.com/github/{repo}/blob/{tag}/{path}",
+        "Binder": f"https://mybinder.org/v2/gh/{repo}/{tag}?labpath={path}",
     }
 
 
-myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_release()[0]}/"
-                                       f"{course_release()[1]}?labpath=notebooks"}
+myst_substitutions = {"binder_course": launch_links("notebooks")["Binder"]}
 
 
 def add_run_links(app, doctree):
@@ -103,7 +102,15 @@ def replace_widget_views(app, doctree):
             raw.replace_self(note)
 
 
+def remote_images_as_text(app, doctree):
+    """A picture from another host (a badge) becomes its alt text: the page loads nothing remote."""
+    for image in list(doctree.findall(nodes.image)):
+        if "://" in image["uri"]:
+            image.replace_self(nodes.Text(image.get("alt") or image["uri"]))
+
+
 def setup(app):
     # before Sphinx's own collectors (priority 500), so the download link is collected
     app.connect("doctree-read", add_run_links, priority=400)
     app.connect("doctree-read", replace_widget_views, priority=400)
+    app.connect("doctree-read", remote_images_as_text, priority=400)
