@@ -65,7 +65,8 @@ def launch_links(path):
     }
 
 
-myst_substitutions = {"binder_course": launch_links("notebooks")["Binder"]}
+myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_release.github_path()}/"
+                                       f"{course_release.TAG}?urlpath=lab/tree/notebooks"}
 
 
 def add_run_links(app, doctree):
