@@ -4,6 +4,7 @@ Offline by design: MathJax is served from _static/mathjax, the theme bundles its
 scripts, widget outputs become a note instead of loading the widget manager from a CDN, and
 launch and download links are plain links (nothing is fetched when a page loads).
 """
+import json
 import os
 from pathlib import Path
 
@@ -89,18 +90,42 @@ def add_run_links(app, doctree):
 
 
 WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'
+PROGRESS_MODELS = {"FloatProgressModel", "IntProgressModel"}
+
+
+def widget_state(env, docname):
+    """The notebook's saved widget models {model_id: model}, taken out of the page (no widget
+    manager runs on the site, so the state would only be dead weight)."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+    js_files = NbMetadataCollector.get_doc_data(env)[docname].get("js_files", {})
+    _, script = js_files.pop("ipywidgets_state", (None, {}))
+    return json.loads(script.get("body") or "{}").get("state", {})
+
+
+def is_progress_bar(model, state):
+    """tqdm's notebook bar: a box around a progress widget."""
+    children = model.get("state", {}).get("children", [])
+    return any(state.get(child.removeprefix("IPY_MODEL_"), {}).get("model_name") in PROGRESS_MODELS
+               for child in children)
 
 
 def replace_widget_views(app, doctree):
-    """A live widget needs a kernel: say so where its output would be, and how to get one."""
+    """Widgets need a kernel.  A progress bar is dropped (the run it showed is over); any other
+    widget (the control panel) becomes a note that says where to run it."""
+    state = widget_state(app.env, app.env.docname)
     for raw in list(doctree.findall(nodes.raw)):
-        if raw.astext().startswith(WIDGET_VIEW):
-            note = nodes.note()
-            note += nodes.paragraph(text="A live control panel appears here when the notebook "
-                                         "runs (on Colab, on Binder or on your machine: see the "
-                                         "links under the title). The website shows the "
-                                         "results, not the controls.")
-            raw.replace_self(note)
+        if not raw.astext().startswith(WIDGET_VIEW):
+            continue
+        view = json.loads(raw.astext()[len(WIDGET_VIEW):].removesuffix("</script>"))
+        if is_progress_bar(state.get(view.get("model_id"), {}), state):
+            raw.parent.remove(raw)
+            continue
+        note = nodes.note()
+        note += nodes.paragraph(text="A live control panel appears here when the notebook "
+                                     "runs (on Colab, on Binder or on your machine: see the "
+                                     "links under the title). The website shows the results, "
+                                     "not the controls.")
+        raw.replace_self(note)
 
 
 def remote_images_as_text(app, doctree):
