@@ -201,3 +201,15 @@ def test_pages_workflow_publishes_what_make_book_builds():
     deploy = workflow["jobs"]["deploy"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
+
+
+def test_search_finds_the_gram_matrix_offline(browser, server):  # noqa: F811
+    page = browser.new_page()
+    try:
+        page.goto(server + "search.html?q=Gram+matrix", wait_until="load")
+        hits = page.locator("#search-results ul.search li a")
+        hits.first.wait_for(timeout=30_000)
+        assert any("03_gram_matrix_and_style_loss" in (href or "")
+                   for href in hits.evaluate_all("links => links.map(a => a.href)"))
+    finally:
+        page.close()
