@@ -68,6 +68,15 @@ def execution_cache(out):
     return current
 
 
+def quiet_kernels(out):
+    """An IPython profile of the build's own for the notebooks' kernels: no user start-up files,
+    and ipykernel's warning about its loopback TCP transport kept out of the build's output."""
+    profile = out / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text('c.IPKernelApp.log_level = "ERROR"\n')
+    return out / "ipython"
+
+
 def size_mb(folder):
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
@@ -89,7 +98,7 @@ def build(preset):
     os.environ["COURSE_PRESET"] = preset
     os.environ["COURSE_BOOK_CACHE"] = str(execution_cache(out))
     os.environ.pop("COURSE_FIGURES_DIR", None)       # the site never rewrites docs/figures
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernels' TensorFlow start-up log
+    os.environ["IPYTHONDIR"] = str(quiet_kernels(out))
     if (out / "html").exists():
         shutil.rmtree(out / "html")  # no stale files (written again from the doctrees: seconds)
     start = time.perf_counter()
