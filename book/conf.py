@@ -11,6 +11,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx import addnodes
 
+from course_utils import notebook_cells
 from course_utils import release as course_release
 
 project = "Neural style transfer, step by step"
@@ -57,13 +58,12 @@ html_theme_options = {
 }
 
 
-def launch_links(path):
-    """{'Colab': url, 'Binder': url} that open `path` (in the repository) at the release tag."""
-    repo, tag = course_release.github_path(), course_release.TAG
-    return {
-        "Colab": f"https://colab.research.google.com/github/{repo}/blob/{tag}/{path}",
-        "Binder": f"https://mybinder.org/v2/gh/{repo}/{tag}?labpath={path}",
-    }
+RUN_ON = {"colab": "Colab", "kaggle": "Kaggle", "binder": "Binder"}
+
+
+def launch_links(notebook):
+    """{'Colab': url, ...}: the notebooks' own badges' links (release.py's repository and tag)."""
+    return {RUN_ON[name]: url for name, url in notebook_cells.links(notebook).items()}
 
 
 myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_release.github_path()}/"
@@ -71,14 +71,21 @@ myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_rele
 
 
 def add_run_links(app, doctree):
-    """Under a notebook's title: run it on Colab or Binder, or download it (output-free)."""
+    """Under a notebook's title: run it on Colab, Kaggle or Binder, or download it (output-free).
+    They replace what comes before the title in the notebook, its badges (pictures from other
+    hosts) and its Colab/Kaggle install cell (it does nothing here)."""
     docname = app.env.docname
     if not docname.startswith("notebooks/"):
         return
     path = f"{docname}.ipynb"
+    section = doctree.next_node(nodes.section)
+    if section.parent is doctree:
+        for node in list(doctree.children[:doctree.index(section)]):
+            if isinstance(node, (nodes.paragraph, nodes.container)):
+                doctree.remove(node)
     bar = nodes.paragraph(classes=["run-links"])
     bar += nodes.strong(text="Run this notebook: ")
-    for name, url in launch_links(path).items():
+    for name, url in launch_links(Path(path).name).items():
         bar += nodes.reference("", f"on {name}", refuri=url, classes=["run-link"])
         bar += nodes.Text(" · ")
     download = addnodes.download_reference("", "", reftarget=f"/{path}", refdoc=docname,

@@ -170,7 +170,7 @@ def test_every_internal_link_resolves(browser, server, site):  # noqa: F811
     assert not broken, "\n".join(broken[:20])
 
 
-def test_each_notebook_page_links_to_colab_binder_and_a_download(browser, server):  # noqa: F811
+def test_each_notebook_page_links_to_colab_kaggle_binder_and_a_download(browser, server):  # noqa: F811
     for name in PAGES:
         if name.startswith("notebooks/"):
             links = visit(browser, server, name)["links"]
@@ -179,6 +179,8 @@ def test_each_notebook_page_links_to_colab_binder_and_a_download(browser, server
                        for l in links), f"{name}: no Colab link"
             assert any(l.startswith("https://mybinder.org/") and notebook in l for l in links), \
                 f"{name}: no Binder link"
+            assert any(l.startswith("https://kaggle.com/") and l.endswith(notebook) for l in links), \
+                f"{name}: no Kaggle link"
             assert any(l.startswith(server) and l.endswith(notebook) for l in links), \
                 f"{name}: no download link"
 
