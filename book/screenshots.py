@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from chromium import ARGS, executable  # noqa: E402  (the browser tests' launch settings)
+import browser  # noqa: E402  (the browser tests' chromium and its flags)
 
 SHOTS = {  # file name: (page, heading the picture starts at, or None for the top)
     "site_landing.png": ("index.html", None),
@@ -45,8 +45,8 @@ def main(argv=None):
     httpd = serve(site)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable(), args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            chromium = browser.launch(playwright)
+            page = chromium.new_page(viewport={"width": 1280, "height": 1400})
             for name, (path, heading) in SHOTS.items():
                 page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{path}")
                 page.wait_for_load_state("networkidle")
@@ -56,7 +56,7 @@ def main(argv=None):
                         "h => { h.scrollIntoView({block: 'start'}); window.scrollBy(0, -70); }")
                 page.screenshot(path=args.out / name)
                 print(args.out / name)
-            browser.close()
+            chromium.close()
     finally:
         httpd.shutdown()
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
-from chromium import browser  # noqa: F401  (the fixture)
+import browser as B   # Debian's chromium driven by Playwright (shared with tests/test_browser.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "book" / "ci" / "html"
@@ -21,6 +21,21 @@ PAGES = sorted(["README", "search", "genindex", *(p.stem for p in (ROOT / "book"
                 *(f"docs/{p.stem}" for p in (ROOT / "docs").glob("*.md")),
                 *(f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb"))])
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+REASON = B.why_no_browser()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the session (B.launch: the shared executable and flags)."""
+    if REASON:
+        pytest.skip(f"browser tests: {REASON}")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = B.launch(playwright)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +89,7 @@ MATHJAX_DONE = """() => new Promise(done => {
 })"""
 
 
-def visit(browser, server, name, cache={}):  # noqa: F811
+def visit(browser, server, name, cache={}):
     """Open page `name` once per session and return what happened."""
     if name in cache:
         return cache[name]
@@ -105,7 +120,7 @@ def visit(browser, server, name, cache={}):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_loads_only_from_this_host_with_no_error(browser, server, name):  # noqa: F811
+def test_page_loads_only_from_this_host_with_no_error(browser, server, name):
     page = visit(browser, server, name)
     assert not page["foreign"], f"{name}: requests to another host: {page['foreign'][:5]}"
     assert not page["failed"], f"{name}: failed requests: {page['failed'][:5]}"
@@ -113,13 +128,13 @@ def test_page_loads_only_from_this_host_with_no_error(browser, server, name):  #
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_every_picture_has_loaded(browser, server, name):  # noqa: F811
+def test_every_picture_has_loaded(browser, server, name):
     page = visit(browser, server, name)
     assert not page["brokenImages"], f"{name}: pictures not loaded: {page['brokenImages'][:5]}"
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_every_equation_is_typeset(browser, server, name):  # noqa: F811
+def test_every_equation_is_typeset(browser, server, name):
     page = visit(browser, server, name)
     if page["equations"]:
         assert page["mathjax"], f"{name}: has equations but MathJax did not start"
@@ -128,7 +143,7 @@ def test_every_equation_is_typeset(browser, server, name):  # noqa: F811
     assert not raw, f"{name}: raw TeX in the text: {raw[:5]}"
 
 
-def test_notebook_pages_show_their_pictures_and_maths(browser, server):  # noqa: F811
+def test_notebook_pages_show_their_pictures_and_maths(browser, server):
     """The point of the site: the notebooks' figures and the paper's equations are there."""
     for name in PAGES:
         if name.startswith("notebooks/0") and not name.startswith("notebooks/00"):
@@ -153,7 +168,7 @@ def anchors(path):
     return parser.ids
 
 
-def test_every_internal_link_resolves(browser, server, site):  # noqa: F811
+def test_every_internal_link_resolves(browser, server, site):
     broken = []
     for name in PAGES:
         for href in set(visit(browser, server, name)["links"]):
@@ -170,7 +185,7 @@ def test_every_internal_link_resolves(browser, server, site):  # noqa: F811
     assert not broken, "\n".join(broken[:20])
 
 
-def test_each_notebook_page_links_to_colab_kaggle_binder_and_a_download(browser, server):  # noqa: F811
+def test_each_notebook_page_links_to_colab_kaggle_binder_and_a_download(browser, server):
     for name in PAGES:
         if name.startswith("notebooks/"):
             links = visit(browser, server, name)["links"]
@@ -205,7 +220,7 @@ def test_pages_workflow_publishes_what_make_book_builds():
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
 
 
-def test_search_finds_the_gram_matrix_offline(browser, server):  # noqa: F811
+def test_search_finds_the_gram_matrix_offline(browser, server):
     page = browser.new_page()
     try:
         page.goto(server + "search.html?q=Gram+matrix", wait_until="load")
