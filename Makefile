@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo present test test-fast test-compat student release lab bench figures clean notebook-cells
+.PHONY: install fetch demo present test test-fast test-compat student release lab bench figures book clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -76,6 +76,12 @@ bench: fetch
 
 clean:
 	rm -rf build .pytest_cache *.egg-info
+
+# The course as a website in build/book/$(PRESET)/html: every notebook executed under PRESET
+# (cached: a rebuild re-runs only what changed), maths and scripts served locally.
+PRESET ?= quality
+book: fetch
+	$(PY) book/build.py --preset $(PRESET)
 
 # The paper's Figures 1-3 as the notebooks make them under the `quality` preset, into docs/figures/.
 figures: fetch
