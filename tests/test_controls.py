@@ -162,3 +162,47 @@ def test_a_staged_run_beats_the_photo_and_a_direct_run_of_the_same_cost():
     photo = images.load_image("tubingen", final)
     assert score(staged.best_image) < score(photo)
     assert score(staged.best_image) < score(direct.best_image)
+
+
+def test_the_panel_and_the_command_line_offer_the_controls(tmp_path):
+    from course_utils import cli
+    from course_utils.widgets import StylePanel
+    panel = StylePanel()
+    assert (panel.settings()["colour"], panel.settings()["style_scale"]) == ("style", 1.0)
+    panel.colour.value, panel.style_scale.value = "luminance", 2.0
+    s = train.make_settings("ci", **panel.settings())
+    assert (s.colour, s.style_scale) == ("luminance", 2.0)
+    args = cli.build_parser().parse_args(
+        ["stylize", "tubingen", "starry_night,the_scream", "--blend", "0.7,0.3", "--colour", "match",
+         "--colour-transfer", "sym", "--style-scale", "0.5", "--stages", "32,48", "--masks", "a.png,b.png"])
+    assert cli.styles(args.style) == ["starry_night", "the_scream"]
+    assert (args.blend, args.colour, args.colour_transfer, args.style_scale, args.stages, args.masks) == \
+        ((0.7, 0.3), "match", "sym", 0.5, (32, 48), ("a.png", "b.png"))
+    sky = tmp_path / "sky.png"
+    photo = images.load_image("tubingen", 64)
+    images.save_png(np.repeat(255 * masks.sky(photo)[0][..., None], 3, -1), sky)
+    town = tmp_path / "town.png"
+    images.save_png(np.repeat(255 * masks.sky(photo)[1][..., None], 3, -1), town)
+    out = tmp_path / "out.png"
+    code = cli.main(["stylize", "tubingen", "starry_night,the_scream", "--preset", "ci", "--quiet",
+                     "--masks", f"{sky},{town}", "--colour", "luminance", "-o", str(out)])
+    assert code == 0 and out.exists()
+
+
+@pytest.mark.parametrize("settings, words", [
+    (dict(colour="grey"), "colour must be"), (dict(style_scale=0), "style_scale"),
+    (dict(blend=(0.5, 0.6)), "sum to 1"), (dict(stages=(64,)), "stages"), (dict(stages=(48, 32)), "grow"),
+    (dict(colour_transfer="lab"), "colour_transfer")])
+def test_bad_controls_are_one_clear_line(settings, words):
+    with pytest.raises(ValueError, match=words) as err:
+        train.stylize("tubingen", "starry_night", **TINY, **settings)
+    assert "\n" not in str(err.value)
+
+
+def test_styles_that_do_not_fit_blend_or_masks_are_one_clear_line():
+    with pytest.raises(ValueError, match="one per style"):
+        train.stylize("tubingen", ["starry_night", "the_scream"], blend=(1.0,), **TINY)
+    with pytest.raises(ValueError, match="one mask per style"):
+        train.stylize("tubingen", ["starry_night", "the_scream"], masks=[np.ones((48, 64))], **TINY)
+    with pytest.raises(ValueError, match="content picture is 64x48"):
+        train.stylize("tubingen", ["starry_night"], masks=[np.ones((10, 10))], **TINY)
