@@ -51,9 +51,11 @@ def at_layers(mask, layers):
 def load_masks(masks, shape, count):
     """`count` masks at `shape` (H, W) as float arrays in [0, 1], from arrays or image files.
 
-    An array mask must already have the content's size; a picture (a path, a PIL image)
-    is read as grey and resized to it, white = 1.
+    An array (floats in [0, 1]) or a picture (a path, a PIL image, uint8; grey, white = 1)
+    with the content's aspect ratio is resized to `shape`, so that one mask serves every
+    stage and size of a run.
     """
+    from PIL import Image
     masks = list(masks)
     if len(masks) != count:
         raise ValueError(f"{len(masks)} masks for {count} styles; give one mask per style")
@@ -61,14 +63,17 @@ def load_masks(masks, shape, count):
     for i, mask in enumerate(masks, 1):
         if isinstance(mask, np.ndarray) and mask.dtype != np.uint8:
             m = np.asarray(mask, np.float32)
-            if m.shape != tuple(shape):
-                raise ValueError(f"mask {i} is {m.shape[1::-1] if m.ndim == 2 else m.shape} but "
-                                 f"the content picture is {shape[1]}x{shape[0]}: make it that size")
+            if m.ndim != 2 or not np.all(np.isfinite(m)) or m.min() < 0 or m.max() > 1:
+                raise ValueError(f"mask {i} must be an (H, W) array of values from 0 to 1")
+            picture = Image.fromarray(m, mode="F")
         else:
-            picture = images.open_image(mask).convert("L").resize(shape[::-1])
-            m = np.asarray(picture, np.float32) / 255.0
-        if not np.all(np.isfinite(m)) or m.min() < 0 or m.max() > 1:
-            raise ValueError(f"mask {i} must hold values from 0 to 1")
+            picture = images.open_image(mask).convert("L")
+        w, h = picture.size
+        if abs(w / h - shape[1] / shape[0]) > 0.02 * shape[1] / shape[0] + 1 / min(h, shape[0]):
+            raise ValueError(f"mask {i} is {w}x{h} but the content picture is {shape[1]}x{shape[0]}: "
+                             "give it the content's shape or at least its aspect ratio")
+        m = np.asarray(picture.resize(shape[::-1], Image.BILINEAR), np.float32)
+        m = np.clip(m if picture.mode == "F" else m / 255.0, 0, 1)
         if not m.any():
             raise ValueError(f"mask {i} is empty (all 0): its style would go nowhere")
         out.append(m)

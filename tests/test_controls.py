@@ -206,3 +206,10 @@ def test_styles_that_do_not_fit_blend_or_masks_are_one_clear_line():
         train.stylize("tubingen", ["starry_night", "the_scream"], masks=[np.ones((48, 64))], **TINY)
     with pytest.raises(ValueError, match="content picture is 64x48"):
         train.stylize("tubingen", ["starry_night"], masks=[np.ones((10, 10))], **TINY)
+
+
+def test_masks_at_the_final_size_serve_every_stage():
+    sky, town = masks.sky(images.load_image("tubingen", 64))
+    r = train.stylize("tubingen", ["starry_night", "the_scream"], masks=[sky, town], stages=(32,),
+                      colour="luminance", **TINY)
+    assert [x.image.shape for x in r.stages + [r]] == [(24, 32, 3), (48, 64, 3)]
