@@ -11,9 +11,15 @@ TINY = dict(preset="ci", size=64, steps=10, progress=False)
 LOW = ("conv1_1", "conv2_1", "conv3_1")
 
 
-def test_a_default_run_is_todays_run_bit_for_bit():
+@pytest.fixture(scope="module")
+def plain():
+    """Today's run, Tübingen x The Starry Night at 64 px: the reference for several tests."""
+    return train.stylize("tubingen", "starry_night", **TINY)
+
+
+def test_a_default_run_is_todays_run_bit_for_bit(plain):
     """The new settings at their defaults take today's path: the same pixels and losses."""
-    today = train.stylize("tubingen", "starry_night", **TINY)
+    today = plain
     spelled_out = train.stylize("tubingen", "starry_night", colour="style", colour_transfer="pca",
                                 style_scale=1.0, blend=None, stages=(), masks=None, **TINY)
     np.testing.assert_array_equal(today.best_image, spelled_out.best_image)
@@ -33,7 +39,7 @@ def _yiq(x):
     return colour.to_yiq(np.asarray(x, np.float64))
 
 
-def test_luminance_only_keeps_the_photos_chroma():
+def test_luminance_only_keeps_the_photos_chroma(plain):
     r = train.stylize("tubingen", "starry_night", colour="luminance", **TINY)
     photo = images.load_image("tubingen", 64)
     unclipped = np.all((r.best_image > 0) & (r.best_image < 255), axis=-1)
@@ -41,7 +47,7 @@ def test_luminance_only_keeps_the_photos_chroma():
     got, want = _yiq(r.best_image)[unclipped], _yiq(photo)[unclipped]
     assert np.max(np.abs(got[:, 1:] - want[:, 1:])) <= 1.0          # I and Q within 1/255
     assert np.mean(np.abs(got[:, 0] - want[:, 0])) > 5.0             # while Y was painted
-    swapped = colour.keep_colours(train.stylize("tubingen", "starry_night", **TINY).best_image, photo)
+    swapped = colour.keep_colours(plain.best_image, photo)
     inside = np.all((swapped > 0.5) & (swapped < 254.5), axis=-1)
     assert np.max(np.abs(_yiq(swapped)[inside][:, 1:] - _yiq(photo)[inside][:, 1:])) < 1e-3
 
@@ -65,8 +71,8 @@ def test_the_three_colour_maps_differ_but_agree_on_the_statistics():
     assert np.abs(maps["pca"] - maps["chol"]).max() > 1 and np.abs(maps["pca"] - maps["sym"]).max() > 1
 
 
-def test_blend_one_zero_is_the_first_style_alone():
-    alone = train.stylize("tubingen", "starry_night", **TINY)
+def test_blend_one_zero_is_the_first_style_alone(plain):
+    alone = plain
     blended = train.stylize("tubingen", ["starry_night", "the_scream"], blend=(1, 0), **TINY)
     np.testing.assert_array_equal(alone.best_image, blended.best_image)
 
@@ -138,8 +144,8 @@ def test_masks_follow_the_poolings_and_the_sky_helper_splits_the_photo():
     np.testing.assert_allclose(float(tf.reduce_mean(at["conv3_1"])), sky.mean(), rtol=0.05)
 
 
-def test_double_style_scale_is_closer_to_the_painting_at_twice_the_size():
-    small, large = (train.stylize("tubingen", "starry_night", style_scale=k, **TINY) for k in (1.0, 2.0))
+def test_double_style_scale_is_closer_to_the_painting_at_twice_the_size(plain):
+    small, large = plain, train.stylize("tubingen", "starry_night", style_scale=2.0, **TINY)
     E = [train.measure(r.best_image, "tubingen", "starry_night", style_scale=2.0)["style_layers"]
          for r in (small, large)]
     assert sum(E[1].values()) < sum(E[0].values())
