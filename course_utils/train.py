@@ -229,7 +229,9 @@ def _stylize(content, style, s, callback, progress, masks=None):
             break                                 # Ctrl-C, Stop or non-finite: no next stage
         x0 = done[-1].best_image
     result = done.pop()
-    result.stages, result.settings = done, s
+    result.stages = done
+    if result.settings.size == s.size:            # the last stage ran: the run's own settings
+        result.settings = s
     result.seconds = time.perf_counter() - start
     return result
 
