@@ -84,7 +84,7 @@ def _value_and_grad(objective, x):
 
 def test_blended_target_and_weighted_losses_have_the_same_gradient():
     """Σ_k b_k E(A_k) = E(Σ_k b_k A_k) + a constant when Σ_k b_k = 1: equal gradients."""
-    s = train.make_settings("ci", blend=(0.3, 0.7))
+    s = train.make_settings("ci", blend=(0.3, 0.7), precision="float32")   # exact maths: float32
     photo, (starry, scream) = pictures("tubingen", ["starry_night", "the_scream"], s, 64)
     joint = Objective(photo, [starry, scream], s)
     apart = [Objective(photo, p, s) for p in (starry, scream)]
@@ -99,8 +99,9 @@ def test_blended_target_and_weighted_losses_have_the_same_gradient():
     assert gaps[0] > 0 and gaps[0] == pytest.approx(gaps[1], rel=1e-3)   # the same constant
 
 
-def test_an_all_ones_mask_is_todays_loss_and_gradient_exactly():
-    s = train.make_settings("ci")
+@pytest.mark.parametrize("precision", ["float32", "auto"])
+def test_an_all_ones_mask_is_todays_loss_and_gradient_exactly(precision):
+    s = train.make_settings("ci", precision=precision)
     photo, painting = pictures("tubingen", "starry_night", s, 64)
     x = np.random.default_rng(0).uniform(0, 255, photo.shape).astype(np.float32)
     plain = Objective(photo, painting, s)
