@@ -252,7 +252,7 @@ def _stylize_at(content, style, s, callback, progress, masks=None, x0=None):
     tracker = _Tracker(s, callback, progress)
     interrupted, reason = False, None
     with tf.device(dev):
-        objective = Objective(content_img, style_img, s, region)
+        objective = Objective(content_img, style_img, s, **({} if region is None else dict(masks=region)))
         if x0 is None:
             x0 = _initial_image(content_img, style_img, s, region)
         else:                                     # the previous stage's picture, upsampled
