@@ -34,6 +34,24 @@ def parse_layers(text):
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
+def parse_sizes(text):
+    try:
+        return tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}")
+
+
+def parse_paths(text):
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def styles(text):
+    """STYLE as stylize takes it: one picture, or several listed with commas (a,b)."""
+    if "," not in text or Path(text).exists():
+        return text
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def build_parser():
     parser = Parser(prog="python -m course_utils",
                     description="Neural style transfer (Gatys et al., 2015).")
@@ -59,6 +77,15 @@ def build_parser():
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16", "float16"],
                    help="of the convolutions (default auto: bfloat16/float16 where the hardware "
                         "computes it natively, else float32); losses are float32 either way")
+    # Beyond the paper (notebook 6): STYLE may list several pictures, a,b (then --blend or --masks).
+    p.add_argument("--colour", choices=["style", "luminance", "match"],
+                   help="keep the photo's colours: luminance-only transfer, or match the style's colours first")
+    p.add_argument("--colour-transfer", choices=["pca", "chol", "sym"],
+                   help="--colour match: how to map the colour covariance (default pca)")
+    p.add_argument("--style-scale", type=float, help="the style image at this times --size (1)")
+    p.add_argument("--blend", type=parse_weights, help="weights of several styles, summing to 1, e.g. 0.7,0.3")
+    p.add_argument("--masks", type=parse_paths, help="one mask picture per style (white: that style), a.png,b.png")
+    p.add_argument("--stages", type=parse_sizes, help="sizes to run first, e.g. 256,512")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("fetch", help="download every asset into the cache and check its hash")
     a = sub.add_parser("present", help="the live-demo app in the browser (Voilà)")
@@ -93,17 +120,24 @@ def check_writable(path):
 def stylize_command(args, shown):
     from . import images
     settings = {k: v for k, v in vars(args).items()
-                if v is not None and k not in ("command", "content", "style", "output", "preset", "quiet")}
+                if v is not None and k not in ("command", "content", "style", "output", "preset", "quiet",
+                                               "masks")}
     out = Path(args.output or "stylized.png")
     curves = out.with_name(out.stem + "_losses.png")
     check_writable(out)
-    for role, src in (("content", args.content), ("style", args.style)):
+    listed = styles(args.style)
+    several = listed if isinstance(listed, list) else [listed]
+    for role, src in [("content", args.content)] + [("style", p) for p in several]:
         if Path(src).is_file() and Path(src).resolve() in (out.resolve(), curves.resolve()):
             raise ValueError(f"the output would overwrite the {role} image {src}; choose another -o path")
-    content, style = images.open_image(args.content), images.open_image(args.style)  # before TensorFlow
+    content = images.open_image(args.content)                          # before TensorFlow
+    style = [images.open_image(p) for p in several]
+    style = style if isinstance(listed, list) else style[0]
+    masks = None if args.masks is None else [images.open_image(m) for m in args.masks]
     from . import plots, train
     s = train.make_settings(args.preset, **settings)
-    result = train.stylize(content, style, preset=args.preset, progress=not args.quiet, **settings)
+    result = train.stylize(content, style, preset=args.preset, progress=not args.quiet,
+                           masks=masks, **settings)
     images.save_png(result.best_image, out)
     h = result.history
     per_step = h[-1]["seconds"] / len(h) if h else float("nan")

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from . import images, vgg
 from .precision import PRECISIONS
+from .colour import TRANSFERS as COLOUR_TRANSFERS
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 INITS = ("content", "colour", "noise", "style", "mix")
+COLOURS = ("style", "luminance", "match")
 
 
 @dataclass
@@ -39,6 +41,13 @@ class Settings:
     adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
     precision: str = "auto"               # of the convolutions: "auto" (bfloat16/float16 where the
                                           # hardware is fast at it), "float32", "bfloat16", "float16"
+    # Beyond the paper (notebook 6; Gatys et al. 2017, jcjohnson/neural-style):
+    colour: str = "style"                 # "style", "luminance" (keep the photo's chroma) or
+                                          # "match" (the painting recoloured to the photo's first)
+    colour_transfer: str = "pca"          # colour="match": "pca", "chol" or "sym" (colour.match)
+    style_scale: float = 1.0              # the style image at style_scale x size: stroke size
+    blend: tuple = None                   # several styles: weights summing to 1; None: equal
+    stages: tuple = ()                    # sizes to run first, e.g. (256, 512) before 1024
 
     def __post_init__(self):
         self.content_layers = _names(self.content_layers)
@@ -47,6 +56,9 @@ class Settings:
             self.style_weights = tuple(1.0 / len(self.style_layers) for _ in self.style_layers) \
                 if self.style_layers else ()
         self.style_weights = _numbers("style_weights", self.style_weights)
+        if self.blend is not None:
+            self.blend = _numbers("blend", self.blend, "one per style")
+        self.stages = (self.stages,) if _whole(self.stages) else tuple(self.stages or ())
         validate(self)
 
 
@@ -59,13 +71,13 @@ def _names(layers):
     return tuple(layers)
 
 
-def _numbers(name, values):
+def _numbers(name, values, each="one per style layer"):
     """A tuple of floats, or one clear ValueError."""
     values = (values,) if isinstance(values, numbers.Number) else values
     try:
         return tuple(float(v) for v in values)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numbers, one per style layer, not {values!r}") from None
+        raise ValueError(f"{name} must be numbers, {each}, not {values!r}") from None
 
 
 def validate(s):
@@ -118,6 +130,33 @@ def validate(s):
     if s.precision not in PRECISIONS:
         raise ValueError(f"precision must be {', '.join(map(repr, PRECISIONS[:-1]))} or "
                          f"{PRECISIONS[-1]!r}, not {s.precision!r}")
+    _validate_controls(s, low)
+
+
+def _validate_controls(s, low):
+    """The settings beyond the paper: colour, style_scale, blend, stages."""
+    if s.colour not in COLOURS:
+        raise ValueError(f"colour must be {', '.join(map(repr, COLOURS[:-1]))} or "
+                         f"{COLOURS[-1]!r}, not {s.colour!r}")
+    if s.colour_transfer not in COLOUR_TRANSFERS:
+        raise ValueError(f"colour_transfer must be {', '.join(map(repr, COLOUR_TRANSFERS[:-1]))} "
+                         f"or {COLOUR_TRANSFERS[-1]!r}, not {s.colour_transfer!r}")
+    if not _real(s.style_scale) or not math.isfinite(s.style_scale) or s.style_scale <= 0:
+        raise ValueError(f"style_scale must be a finite number > 0, not {s.style_scale!r}")
+    if s.style_scale * s.size > images.MAX_SIDE:
+        raise ValueError(f"style_scale {s.style_scale:g} at size {s.size} asks for a "
+                         f"{s.style_scale * s.size:.0f} px style image (at most {images.MAX_SIDE})")
+    if s.blend is not None:
+        if any(not math.isfinite(b) or b < 0 for b in s.blend) or not s.blend:
+            raise ValueError(f"blend weights must be numbers ≥ 0, not {s.blend!r}")
+        if abs(sum(s.blend) - 1) > 1e-6:
+            raise ValueError(f"blend weights must sum to 1, not {sum(s.blend):g} ({s.blend!r})")
+    for stage in s.stages:
+        if not _whole(stage) or not low <= stage < s.size:
+            raise ValueError(f"stages must be whole numbers of pixels from {low} to below size "
+                             f"({s.size}), not {stage!r}")
+    if list(s.stages) != sorted(set(s.stages)):
+        raise ValueError(f"stages must grow, smallest first, e.g. (256, 512), not {s.stages!r}")
 
 
 def _real(x):

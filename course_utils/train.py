@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from . import images, vgg
+from . import colour, images, masks as regions, vgg
+from .colour import colour_matched_start as _colour_matched  # noqa: F401  (its old name here)
 from .objective import Objective, measure, pictures  # noqa: F401  (train.measure, as before)
 from .presets import GPU_OVERRIDES, PRESETS, default_preset, device, make_settings, preset  # noqa: F401
 from .settings import INITS, PAPER_STYLE_LAYERS, Settings, validate  # noqa: F401
@@ -36,6 +37,7 @@ class Result:
     notes: list = field(default_factory=list)
     precision: str = "float32"         # of the convolutions (`settings.precision`, "auto" resolved);
                                        # the losses are float32 numbers in every precision
+    stages: list = field(default_factory=list)   # the Results of `stages`, smallest first
 
 
 class _NonFinite(Exception):
@@ -91,7 +93,11 @@ class _Tracker:
             self.bar.close()
 
 
-def _initial_image(content, style, s):
+def _initial_image(content, style, s, masks=None):
+    if isinstance(style, list):                  # several styles: per region, or the heaviest
+        if masks is not None and s.init in ("colour", "style"):
+            return sum(m[..., None] * _initial_image(content, p, s) for m, p in zip(masks, style))
+        style = style[int(np.argmax(s.blend or [1.0] * len(style)))]
     rng = np.random.default_rng(s.seed)
     noise = rng.uniform(0, 255, content.shape).astype(np.float32)
     if s.init == "noise":
@@ -99,26 +105,13 @@ def _initial_image(content, style, s):
     if s.init == "mix":
         return 0.6 * noise + 0.4 * content
     if s.init == "colour":
-        return _colour_matched(content, style)
+        return colour.colour_matched_start(content, style)
     if s.init == "style":
         from PIL import Image
         h, w = content.shape[:2]
         return np.asarray(Image.fromarray(images.to_uint8(style)).resize((w, h), Image.LANCZOS),
                           np.float32)
     return content.copy()
-
-
-def _colour_matched(content, style):
-    """The content photo recoloured to the style image's mean colour and RGB covariance.
-
-    A linear colour transfer (x - μ_c) T + μ_s with T Σ_c Tᵀ = Σ_s: a start whose
-    colour statistics, which the Gram matrix of conv1_1 measures, already match.
-    """
-    c, s = (np.asarray(a, np.float64).reshape(-1, 3) for a in (content, style))
-    root = lambda X: np.linalg.cholesky(np.cov(X.T) + np.eye(3))   # + I: grey pictures
-    T = root(s) @ np.linalg.inv(root(c))
-    x = (c - c.mean(0)) @ T.T + s.mean(0)
-    return np.clip(x, 0, 255).reshape(np.shape(content)).astype(np.float32)
 
 
 def _one_blas_thread():
@@ -173,10 +166,13 @@ def _run_adam(objective, x0, s, tracker):
         tracker.step()
 
 
-def stylize(content, style, preset=None, callback=None, progress=True, **settings):
+def stylize(content, style, preset=None, callback=None, progress=True, masks=None, **settings):
     """Paint `content` in the style of `style`; returns a `Result`.
 
-    content, style: asset names ("tubingen"), paths, PIL images or arrays.
+    content, style: asset names ("tubingen"), paths, PIL images or arrays; `style` may be
+    a list of them, blended with the weights `blend` or each painted into its region.
+    masks: None, or one mask per style (arrays in [0, 1] at the content's size, or
+    pictures): region k is matched to style k with guided Gram matrices (`masks`).
     preset: "ci", "demo", "quality" or "seed" (default: $COURSE_PRESET, else by device).
     settings: any field of `Settings`, overriding the preset.
     callback(step, image, history) runs every `every` steps; return True to stop.
@@ -185,8 +181,9 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     then a MemoryError.  Bad settings or pictures: one ValueError.
     """
     s = make_settings(preset, **settings)
+    _check_styles(style, s, masks)
     try:
-        return _stylize(content, style, s, callback, progress)
+        return _stylize(content, style, s, callback, progress, masks)
     except tf.errors.ResourceExhaustedError:
         pass                                      # retried below, outside this handler
     smaller = max(vgg.min_size(s.content_layers + s.style_layers), s.size * 3 // 4)
@@ -196,7 +193,8 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     message = f"out of memory at {s.size} px; retried once at {smaller} px"
     warnings.warn(message, stacklevel=2)
     try:
-        result = _stylize(content, style, dataclasses.replace(s, size=smaller), callback, progress)
+        smaller_s = dataclasses.replace(s, size=smaller, stages=tuple(x for x in s.stages if x < smaller))
+        result = _stylize(content, style, smaller_s, callback, progress, masks)
     except tf.errors.ResourceExhaustedError:
         raise MemoryError(f"out of memory at {s.size} px and again at {smaller} px; choose a "
                           "smaller size, or close other programs or notebooks") from None
@@ -204,18 +202,62 @@ def stylize(content, style, preset=None, callback=None, progress=True, **setting
     return result
 
 
-def _stylize(content, style, s, callback, progress):
+def _check_styles(style, s, masks):
+    """One clear line for a style list that does not fit `blend` or `masks`."""
+    several = isinstance(style, (list, tuple))
+    count = len(style) if several else 1
+    if several and not style:
+        raise ValueError("the list of styles is empty; give at least one style image")
+    if s.blend is not None and len(s.blend) != count:
+        raise ValueError(f"{len(s.blend)} blend weights for {count} style(s); give one per style")
+    if masks is not None:
+        if s.blend is not None:
+            raise ValueError("give either blend weights or masks, not both")
+        if len(masks) != count:
+            raise ValueError(f"{len(masks)} masks for {count} style(s); give one mask per style")
+
+
+def _stylize(content, style, s, callback, progress, masks=None):
+    """Run each size of `s.stages`, then `s.size`: each result, upsampled, starts the next."""
+    if not s.stages:
+        return _stylize_at(content, style, s, callback, progress, masks)
+    start, x0, done = time.perf_counter(), None, []
+    for size in s.stages + (s.size,):
+        done.append(_stylize_at(content, style, dataclasses.replace(s, size=size, stages=()),
+                                callback, progress, masks, x0))
+        if done[-1].interrupted or done[-1].stopped_reason:
+            break                                 # Ctrl-C, Stop or non-finite: no next stage
+        x0 = done[-1].best_image
+    result = done.pop()
+    result.stages = done
+    if result.settings.size == s.size:            # the last stage ran: the run's own settings
+        result.settings = s
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _stylize_at(content, style, s, callback, progress, masks=None, x0=None):
+    """One run at s.size; x0: a picture (of any size) to start from instead of `init`."""
     if s.deterministic:
         tf.config.experimental.enable_op_determinism()
         tf.random.set_seed(s.seed)
-    content_img, style_img = pictures(content, style, s, s.size)
+    photo, painting = pictures(content, style, s, s.size)
+    content_img, style_img = colour.for_transfer(photo, _listed(painting), s.colour,
+                                                 s.colour_transfer)
+    region = None if masks is None else regions.load_masks(masks, photo.shape[:2], len(style_img))
+    if s.colour == "luminance" and callback is not None:       # the preview in the photo's colours
+        callback = _in_colour(callback, photo)
     start = time.perf_counter()
     dev = device()
     tracker = _Tracker(s, callback, progress)
     interrupted, reason = False, None
     with tf.device(dev):
-        objective = Objective(content_img, style_img, s)
-        x0 = _initial_image(content_img, style_img, s)
+        objective = Objective(content_img, style_img, s, **({} if region is None else dict(masks=region)))
+        if x0 is None:
+            x0 = _initial_image(content_img, style_img, s, region)
+        else:                                     # the previous stage's picture, upsampled
+            x0 = _resized(x0, photo)
+            x0 = colour.grey(x0) if s.colour == "luminance" else x0
         run = _run_lbfgs if s.optimizer == "lbfgs" else _run_adam
         try:
             run(objective, x0, s, tracker)
@@ -234,8 +276,26 @@ def _stylize(content, style, s, callback, progress):
             tracker.close()
     if tracker.best is None:                      # stopped before the first evaluation
         tracker.best, tracker.last = x0[None], (x0[None], None)
-    last = tracker.last[0]
-    return Result(image=images.to_uint8(last), best_image=images.to_uint8(tracker.best),
+    last, best = (colour.finished(x[0], photo, s.colour) for x in (tracker.last[0], tracker.best))
+    return Result(image=images.to_uint8(last), best_image=images.to_uint8(best),
                   best_loss=tracker.best_loss, history=tracker.history, device=dev, settings=s,
                   seconds=time.perf_counter() - start, interrupted=interrupted,
                   stopped_reason=reason, precision=objective.choice.precision)
+
+
+def _listed(painting):
+    return list(painting) if isinstance(painting, (list, tuple)) else painting
+
+
+def _resized(image, like):
+    """`image` resized (Lanczos) to the height and width of `like`, as float32."""
+    from PIL import Image
+    h, w = like.shape[:2]
+    return np.asarray(Image.fromarray(images.to_uint8(image)).resize((w, h), Image.LANCZOS),
+                      np.float32)
+
+
+def _in_colour(callback, photo):
+    """A callback that receives luminance-only images with the photo's chroma put back."""
+    return lambda step, image, history: callback(
+        step, images.to_uint8(colour.finished(image, photo, "luminance")), history)

@@ -168,10 +168,21 @@ class StylePanel:
             W.HBox([self.content, self.content_upload]), W.HBox([self.style, self.style_upload]),
             self.ratio, self.content_layer, W.HTML("<b>style layers and weights w_l</b>"),
             *rows, self.optimizer, self.learning_rate, self.init, self.steps, self.size, self.every,
-            self.precision, W.HBox([self.run_button, self.stop_button])])
+            self.precision, *self._control_widgets(s, wide),
+            W.HBox([self.run_button, self.stop_button])])
         self.widget = W.VBox([W.HBox([controls, self.preview],
                                      layout=W.Layout(align_items="flex-start")), self.status])
         self._say(f"ready (preset {self.preset}): choose, then click Run")
+
+    def _control_widgets(self, s, wide):
+        """Notebook 6's controls: the colours to keep, and the painting's scale."""
+        self.colour = W.Dropdown(options=[("the painting's", "style"),
+                                          ("the photo's: luminance only", "luminance"),
+                                          ("the photo's: painting recoloured", "match")],
+                                 value=s.colour, description="colours", **wide)
+        self.style_scale = W.FloatLogSlider(value=s.style_scale, base=2, min=-2, max=2, step=0.25,
+                                            description="style scale", **wide)
+        return [self.colour, self.style_scale]
 
     def _say(self, message, error=False):
         """Show one line in the status bar (and keep it in `self.message`)."""
@@ -216,7 +227,8 @@ class StylePanel:
                     optimizer=self.optimizer.value, learning_rate=float(self.learning_rate.value),
                     init=self.init.value,
                     steps=int(self.steps.value), size=int(self.size.value),
-                    every=int(self.every.value), precision=self.precision.value)
+                    every=int(self.every.value), precision=self.precision.value,
+                    colour=self.colour.value, style_scale=float(self.style_scale.value))
 
     def sources(self):
         """(content, style) as stylize takes them: asset names or uploaded PIL images."""
