@@ -66,7 +66,9 @@ def release(tmp_path_factory):
 def test_the_release_has_the_notebooks_and_a_package_without_the_instructors_modules(release):
     package = release / "course_utils"
     assert sorted(p.name for p in release.glob("*.ipynb")) == \
-        sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+        sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+               if p.name not in handout.NOT_RELEASED)
+    assert handout.NOT_RELEASED and not any((release / n).exists() for n in handout.NOT_RELEASED)
     assert (package / "answers.json").is_file() and (package / "yours.py").is_file()
     for name in handout.INSTRUCTORS_ONLY:
         assert not (package / name).exists()
