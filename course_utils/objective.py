@@ -35,6 +35,9 @@ class Objective:
         self.masks = None if masks is None else \
             [list(ms) for ms in zip(*[at_layers(m, s.style_layers).values() for m in masks])]
         self.w = tf.constant(s.style_weights, tf.float32)
+        # The run's network, built now: inside a caller's tf.function (Adam's step) it
+        # could not copy VGG-19's weights into its 16-bit layers.
+        vgg.feature_extractor(s.content_layers + s.style_layers, s.pooling, self.choice.precision)
 
     def terms(self, x):
         """L_total and its parts for the image x (1, H, W, 3) in 0..255, all in float32."""
