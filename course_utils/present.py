@@ -288,7 +288,10 @@ def voila_command(port, notebook_path):
     return [sys.executable, "-m", "voila", str(notebook_path), f"--port={port}", "--no-browser",
             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--Voila.log_level=WARN",
             "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
-            "--template=course"]
+            "--template=course",
+            # not nbgrader's nor notebook 7's (nbgrader brings it) extension: in Voilà's page they fail
+            # with a console error
+            "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension','@jupyter/nbgrader']"]
 
 
 def wait_listening(port, process, timeout=120.0, host="127.0.0.1"):
