@@ -6,31 +6,18 @@ writes <out>/site_landing.png (the landing page) and <out>/site_gram_matrix.png 
 section 1: Eq. 3 and the Gram matrix), from build/book/<preset>/html served on 127.0.0.1.
 """
 import argparse
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-import browser  # noqa: E402  (the browser tests' chromium and its flags)
+import browser as B  # noqa: E402  (the browser tests' chromium and its flags)
 
 SHOTS = {  # file name: (page, heading the picture starts at, or None for the top)
     "site_landing.png": ("index.html", None),
     "site_gram_matrix.png": ("notebooks/03_gram_matrix_and_style_loss.html",
-                             "3 · Style is statistics, not layout"),
+                             "1 · Equation 3: feature correlations"),
 }
-
-
-def serve(folder):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
 
 
 def main(argv=None):
@@ -42,23 +29,19 @@ def main(argv=None):
     if not (site / "index.html").is_file():
         sys.exit(f"screenshots: no site in {site}; build it first: make book PRESET={args.preset}")
     from playwright.sync_api import sync_playwright
-    httpd = serve(site)
-    try:
-        with sync_playwright() as playwright:
-            chromium = browser.launch(playwright)
-            page = chromium.new_page(viewport={"width": 1280, "height": 1400})
-            for name, (path, heading) in SHOTS.items():
-                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{path}")
-                page.wait_for_load_state("networkidle")
-                page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-                if heading:       # the heading at the top, below the sticky header bar
-                    page.get_by_role("heading", name=heading).first.evaluate(
-                        "h => { h.scrollIntoView({block: 'start'}); window.scrollBy(0, -70); }")
-                page.screenshot(path=args.out / name)
-                print(args.out / name)
-            chromium.close()
-    finally:
-        httpd.shutdown()
+    with B.static_site(site) as url, sync_playwright() as playwright:
+        chromium = B.launch(playwright)
+        page = chromium.new_page(viewport={"width": 1280, "height": 1400})
+        for name, (path, heading) in SHOTS.items():
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            if heading:       # the heading at the top, below the sticky header bar
+                page.get_by_role("heading", name=heading).first.evaluate(
+                    "h => { h.scrollIntoView({block: 'start'}); window.scrollBy(0, -70); }")
+            page.screenshot(path=args.out / name)
+            print(args.out / name)
+        chromium.close()
 
 
 if __name__ == "__main__":

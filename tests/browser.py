@@ -7,6 +7,8 @@ and to time it in the browser (docs/README.md):
 """
 import argparse
 import contextlib
+import functools
+import http.server
 import os
 import shutil
 import signal
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -77,6 +80,22 @@ def jupyterlab_command(port, root_dir):
 def present_command(port, save_dir):
     return [sys.executable, "-m", "course_utils", "present", "--no-browser", f"--port={port}",
             f"--save-dir={save_dir}"]
+
+
+@contextlib.contextmanager
+def static_site(folder):
+    """http://127.0.0.1:PORT/ serving a built folder (a free port), quiet, stopped at the end."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @contextlib.contextmanager

@@ -2,11 +2,9 @@
 would: every page loads with no failed request, no request to another host and no console
 error; every picture has loaded; every equation is typeset; every internal link resolves."""
 import functools
-import http.server
 import re
 import subprocess
 import sys
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -50,16 +48,8 @@ def site():
 @pytest.fixture(scope="session")
 def server(site):
     """http://127.0.0.1:PORT/ serving the site (a free port), stopped at the end."""
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with B.static_site(site) as url:
+        yield url
 
 
 # In the page: pictures not loaded, equations MathJax left as source, and the text outside code.
