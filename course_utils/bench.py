@@ -35,7 +35,7 @@ import time
 from . import precision
 
 CONTENT, STYLE = "tubingen", "starry_night"
-# memory_steps > quality's lbfgs_memory (50): all of L-BFGS-B's curvature pairs are held.
+# memory_steps > quality's lbfgs_memory (30): all of L-BFGS-B's curvature pairs are held.
 FULL = dict(size=256, roofline_steps=20, recipe_tf_steps=1000, recipe_post_steps=300,
             lbfgs_steps=300, demo_steps=None, memory_steps=60)
 QUICK = dict(size=128, roofline_steps=4, recipe_tf_steps=60, recipe_post_steps=20,

@@ -12,7 +12,7 @@ PRESETS = {
     "ci": dict(size=64, steps=10, every=5),
     # demo and quality: tuned by `python -m course_utils.bench` (docs/performance.md)
     "demo": dict(size=256, steps=65, every=10, init="colour"),
-    "quality": dict(size=512, steps=300, every=25, init="colour", lbfgs_memory=50),
+    "quality": dict(size=512, steps=300, every=25, init="colour", lbfgs_memory=30),
     "seed": dict(size=256, steps=300, every=25, style_weights=(0.5, 1.0, 1.5, 3.0, 4.0),
                  alpha=0.01, beta=1.0, optimizer="adam", learning_rate=2.0, init="mix"),
 }
