@@ -289,15 +289,18 @@ def test_cli_real_sigint_mid_run(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", ANNOUNCE_STEPS, "stylize", "-o", str(out),
                              "--size", "64", "--steps", "5000", "--quiet"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
     try:
         for line in proc.stdout:
+            seen.append(line)
             if line.strip() == "step 2":
                 proc.send_signal(signal.SIGINT)
                 break
         rest, err = proc.communicate(timeout=240)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    assert seen[-1:] == ["step 2\n"], f"the run ended before its second step:\n{''.join(seen)}{err}"
+    assert proc.returncode == 130, f"stdout:\n{''.join(seen)}{rest}\nstderr:\n{err}"
     assert "Traceback" not in err + rest
     assert err.splitlines() == ["note: interrupted (Ctrl-C): kept the best image so far"]
     assert Image.open(out).size == (64, 48) and f"wrote {out}" in rest
