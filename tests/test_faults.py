@@ -288,7 +288,10 @@ def test_cli_real_sigint_mid_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"} | {"COURSE_PRESET": "ci"}
     proc = subprocess.Popen([sys.executable, "-c", ANNOUNCE_STEPS, "stylize", "-o", str(out),
                              "--size", "64", "--steps", "5000", "--quiet"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # as at a terminal: a shell running this suite in the background (`&`)
+                            # hands its children SIGINT ignored, and Python keeps it ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     try:
         for line in proc.stdout:
