@@ -22,34 +22,40 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
-def parse_weights(text):
+def _items(text):
+    """"a, b," -> ("a", "b"): a comma-separated list, blanks dropped."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _numbers(text, kind, what):
     try:
-        return tuple(float(w) for w in text.split(",") if w.strip())
+        return tuple(kind(item) for item in _items(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}")
+
+
+def parse_weights(text):
+    return _numbers(text, float, "numbers")
+
+
+def parse_sizes(text):
+    return _numbers(text, int, "whole numbers")
 
 
 def parse_layers(text):
     """"conv1_1, conv2_1" -> ("conv1_1", "conv2_1"); "" -> () (then refused as empty)."""
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
-def parse_sizes(text):
-    try:
-        return tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}")
+    return _items(text)
 
 
 def parse_paths(text):
-    return tuple(p.strip() for p in text.split(",") if p.strip())
+    return _items(text)
 
 
 def styles(text):
     """STYLE as stylize takes it: one picture, or several listed with commas (a,b)."""
     if "," not in text or Path(text).exists():
         return text
-    return [p.strip() for p in text.split(",") if p.strip()]
+    return list(_items(text))
 
 
 def build_parser():
