@@ -38,25 +38,23 @@ class Objective:
         # The run's network, built now: inside a caller's tf.function (Adam's step) it
         # could not copy VGG-19's weights into its 16-bit layers.
         vgg.feature_extractor(s.content_layers + s.style_layers, s.pooling, self.choice.precision)
+        # This run's numbers, passed to the traced functions as tensors: a new run does not trace again.
+        self.numbers = dict(P=self.P, A=self.A, w=self.w, **({} if self.masks is None else dict(m=self.masks)),
+                            alpha=tf.constant(s.alpha, tf.float32), beta=tf.constant(s.beta, tf.float32),
+                            tv_weight=tf.constant(s.tv_weight, tf.float32))
 
     def terms(self, x):
         """L_total and its parts for the image x (1, H, W, 3) in 0..255, all in float32."""
-        return _terms(x, *self._form("float32"))
+        return _terms(x, self._network("float32"), self.numbers)
 
     def value_and_grad(self, x):
         """`terms` and ∂L_total/∂x, the convolutions in the run's precision; float32 out."""
-        return _value_and_grad(x, *self._form(self.choice.precision))
+        return _value_and_grad(x, self._network(self.choice.precision), self.numbers)
 
-    def _form(self, dtype):
-        """What a traced function needs: the network (hashable: one trace per network and
-        image size) and this run's numbers (tensors: a new run does not trace again)."""
-        s = self.s
-        network = (s.content_layers, s.style_layers, s.pooling, dtype)
-        vgg.feature_extractor(s.content_layers + s.style_layers, s.pooling, dtype)  # built outside
-        numbers = dict(P=self.P, A=self.A, w=self.w, **({} if self.masks is None else dict(m=self.masks)),
-                       alpha=tf.constant(s.alpha, tf.float32), beta=tf.constant(s.beta, tf.float32),
-                       tv_weight=tf.constant(s.tv_weight, tf.float32))
-        return network, numbers
+    def _network(self, dtype):
+        """Which VGG-19 a traced function uses (hashable: one trace per network and image
+        size); both networks were built in __init__, outside any trace."""
+        return (self.s.content_layers, self.s.style_layers, self.s.pooling, dtype)
 
 
 @tf.function(reduce_retracing=True, autograph=False)
