@@ -12,6 +12,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from . import colour, precision      # light: the option names only, no TensorFlow
+
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -80,13 +82,13 @@ def build_parser():
     p.add_argument("--init", choices=["content", "colour", "noise", "style", "mix"])
     p.add_argument("--pooling", choices=["avg", "max"])
     p.add_argument("--seed", type=int)
-    p.add_argument("--precision", choices=["auto", "float32", "bfloat16", "float16"],
+    p.add_argument("--precision", choices=precision.PRECISIONS,
                    help="of the convolutions (default auto: bfloat16/float16 where the hardware "
                         "computes it natively, else float32); losses are float32 either way")
     # Beyond the paper (notebook 6): STYLE may list several pictures, a,b (then --blend or --masks).
-    p.add_argument("--colour", choices=["style", "luminance", "match"],
+    p.add_argument("--colour", choices=colour.COLOURS,
                    help="keep the photo's colours: luminance-only transfer, or match the style's colours first")
-    p.add_argument("--colour-transfer", choices=["pca", "chol", "sym"],
+    p.add_argument("--colour-transfer", choices=colour.TRANSFERS,
                    help="--colour match: how to map the colour covariance (default pca)")
     p.add_argument("--style-scale", type=float, help="the style image at this times --size (1)")
     p.add_argument("--blend", type=parse_weights, help="weights of several styles, summing to 1, e.g. 0.7,0.3")

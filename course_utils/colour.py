@@ -19,6 +19,7 @@ RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
                        [0.596, -0.274, -0.322],
                        [0.211, -0.523, 0.312]])
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
+COLOURS = ("style", "luminance", "match")   # whose colours a run keeps (Settings.colour)
 TRANSFERS = ("pca", "chol", "sym")          # ways to map one colour covariance onto another
 
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from . import images, vgg
 from .precision import PRECISIONS
-from .colour import TRANSFERS as COLOUR_TRANSFERS
+from .colour import COLOURS, TRANSFERS as COLOUR_TRANSFERS
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 INITS = ("content", "colour", "noise", "style", "mix")
-COLOURS = ("style", "luminance", "match")
 
 
 @dataclass

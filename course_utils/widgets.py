@@ -146,8 +146,7 @@ class StylePanel:
                                  description="preview every", **wide)
         auto = precision.resolve("auto")
         self.precision = W.Dropdown(options=[(f"auto: {auto.precision} ({auto.why})", "auto"),
-                                             ("float32", "float32"), ("bfloat16", "bfloat16"),
-                                             ("float16", "float16")],
+                                             *((p, p) for p in precision.PRECISIONS[1:])],
                                     value=s.precision, description="precision", **wide)
 
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
