@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The five images and the VGG-19 weights, hash-checked, into $$COURSE_DATA_DIR (else the user cache).
+# The five images and the VGG-19 weights, hash-checked, into $$COURSE_DATA_DIR (else data/).
 fetch: $(STAMP)
 	$(PY) -m course_utils fetch
 
@@ -47,7 +47,7 @@ test-compat: fetch
 	$(PYTHON) -m venv $(COMPAT)
 	$(COMPAT)/bin/pip install -q build/wheel/nst_course-*.whl $(COLAB_PINS) "pytest>=8.0" "nbval>=0.11"
 	NST_INSTALLED_FROM_WHEEL=1 COURSE_PRESET=ci $(COMPAT)/bin/pytest -p no:cacheprovider \
-		--nbval-lax --nbval-current-env tests/test_widgets.py tests/test_installed.py \
+		--nbval-lax --nbval-current-env tests/method/test_widgets.py tests/whole/test_installed.py \
 		notebooks/00_setup.ipynb notebooks/04_total_loss_and_transfer.ipynb
 
 # Unit tests only (no notebooks).

@@ -11,7 +11,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx import addnodes
 
-from course_utils import notebook_cells
+from course_utils.devtools import notebook_cells
 from course_utils import release as course_release
 
 project = "Neural style transfer, step by step"

@@ -12,7 +12,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from . import colour, precision      # light: the option names only, no TensorFlow
+from . import controls      # light: the settings' names and choices, no TensorFlow
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -60,6 +60,12 @@ def styles(text):
     return list(_items(text))
 
 
+PARSING = {           # argparse's arguments for each kind of control
+    "float": lambda c: dict(type=float), "int": lambda c: dict(type=int),
+    "choice": lambda c: dict(choices=c.values), "layers": lambda c: dict(type=parse_layers),
+    "numbers": lambda c: dict(type=parse_weights), "sizes": lambda c: dict(type=parse_sizes)}
+
+
 def build_parser():
     parser = Parser(prog="python -m course_utils",
                     description="Neural style transfer (Gatys et al., 2015).")
@@ -70,30 +76,11 @@ def build_parser():
     p.add_argument("-o", "--output", default=None, help="output PNG (default: stylized.png)")
     p.add_argument("--preset", choices=None, default=None,
                    help="ci, demo, quality or seed (default: $COURSE_PRESET, else by device)")
-    p.add_argument("--size", type=int, help="longest side in pixels")
-    p.add_argument("--steps", type=int, help="optimiser steps")
-    p.add_argument("--optimizer", choices=["lbfgs", "adam"])
-    p.add_argument("--alpha", type=float, help="content weight α")
-    p.add_argument("--beta", type=float, help="style weight β")
-    p.add_argument("--tv", type=float, dest="tv_weight", help="total-variation weight")
-    p.add_argument("--style-weights", type=parse_weights, help="w_l per style layer, e.g. 1,1,1,1,1")
-    p.add_argument("--style-layers", type=parse_layers, help="e.g. conv1_1,conv2_1")
-    p.add_argument("--content-layers", type=parse_layers, help="e.g. conv4_2")
-    p.add_argument("--init", choices=["content", "colour", "noise", "style", "mix"])
-    p.add_argument("--pooling", choices=["avg", "max"])
-    p.add_argument("--seed", type=int)
-    p.add_argument("--precision", choices=precision.PRECISIONS,
-                   help="of the convolutions (default auto: bfloat16/float16 where the hardware "
-                        "computes it natively, else float32); losses are float32 either way")
+    for control in controls.shown("cli"):                # every setting, from `controls`
+        p.add_argument(control.option, dest=control.name, help=control.help,
+                       **PARSING[control.kind](control))
     # Beyond the paper (notebook 6): STYLE may list several pictures, a,b (then --blend or --masks).
-    p.add_argument("--colour", choices=colour.COLOURS,
-                   help="keep the photo's colours: luminance-only transfer, or match the style's colours first")
-    p.add_argument("--colour-transfer", choices=colour.TRANSFERS,
-                   help="--colour match: how to map the colour covariance (default pca)")
-    p.add_argument("--style-scale", type=float, help="the style image at this times --size (1)")
-    p.add_argument("--blend", type=parse_weights, help="weights of several styles, summing to 1, e.g. 0.7,0.3")
     p.add_argument("--masks", type=parse_paths, help="one mask picture per style (white: that style), a.png,b.png")
-    p.add_argument("--stages", type=parse_sizes, help="sizes to run first, e.g. 256,512")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("fetch", help="download every asset into the cache and check its hash")
     a = sub.add_parser("present", help="the live-demo app in the browser (Voilà)")
@@ -101,8 +88,6 @@ def build_parser():
     a.add_argument("--no-browser", action="store_true", help="print the address, open no browser")
     a.add_argument("--save-dir", default="stylized", help="where Save writes (default: stylized/)")
     return parser
-
-
 
 
 def fail(message, code=EXIT_USAGE):
@@ -143,9 +128,9 @@ def stylize_command(args, shown):
     style = style if isinstance(listed, list) else style[0]
     masks = None if args.masks is None else [images.open_image(m) for m in args.masks]
     from . import plots, train
-    s = train.make_settings(args.preset, **settings)
-    result = train.stylize(content, style, preset=args.preset, progress=not args.quiet,
-                           masks=masks, **settings)
+    from .presets import make_settings
+    s = make_settings(args.preset, **settings)
+    result = train.stylize(content, style, s, progress=not args.quiet, masks=masks)
     images.save_png(result.best_image, out)
     h = result.history
     per_step = h[-1]["seconds"] / len(h) if h else float("nan")
@@ -194,8 +179,8 @@ def main(argv=None):
                     print(f"{name:16s} {path}")
                 return 0
             if args.command == "present":
-                from . import present
-                return present.serve(args.port, not args.no_browser, args.save_dir)
+                from .app import server        # the app's room, entered from its door
+                return server.serve(args.port, not args.no_browser, args.save_dir)
             return stylize_command(args, shown)
         except (ValueError, OSError, AssetError) as err:
             return fail(_first_line(err))

@@ -5,13 +5,14 @@ An image in the course is a float32 array (H, W, 3) of RGB values in 0..255.
 import io
 import os
 import re
-import secrets
 import warnings
 from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import files
 
 MAX_SIDE = 4096                      # the longest side the course will compute at, pixels
 FORMATS = "JPEG, PNG, GIF, BMP, TIFF or WebP"
@@ -177,24 +178,9 @@ def save_png(x, path):
 
 
 def write_atomically(path, write):
-    """Call write(binary file) on a temporary file beside `path`, then rename it to `path`.
-
-    Either the whole file appears or nothing does; an OSError becomes one ImageError line.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    """Call write(binary file) on a temporary file beside `path`, then rename it to `path`
+    (`files.write_atomically`); an OSError becomes one ImageError line."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the umask applies
+        return files.write_atomically(path, write)
     except OSError as err:
         raise ImageError(f"cannot write {path}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise ImageError(f"could not write {path}: {err.strerror or err}") from None
-        raise
-    return path

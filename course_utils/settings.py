@@ -8,12 +8,11 @@ import numbers
 import re
 from dataclasses import dataclass
 
-from . import images, vgg
-from .precision import PRECISIONS
-from .colour import COLOURS, TRANSFERS as COLOUR_TRANSFERS
+from . import controls, images, vgg
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
-INITS = ("content", "colour", "noise", "style", "mix")
+INITS = controls.values("init")
+CHOICES = [c for c in controls.CONTROLS if c.kind == "choice"]   # their values: from `controls`
 
 
 @dataclass
@@ -113,33 +112,22 @@ def validate(s):
                          f"{deepest}, the deepest layer used")
     if s.size > images.MAX_SIDE:
         raise ValueError(f"size must be at most {images.MAX_SIDE} pixels, not {s.size!r}")
-    if s.optimizer not in ("lbfgs", "adam"):
-        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {s.optimizer!r}")
-    if s.init not in INITS:
-        raise ValueError(f"init must be {', '.join(map(repr, INITS[:-1]))} or {INITS[-1]!r}, "
-                         f"not {s.init!r}")
+    for control in CHOICES:
+        value, allowed = getattr(s, control.name), control.values
+        if value not in allowed:
+            raise ValueError(f"{control.name} must be {', '.join(map(repr, allowed[:-1]))} or "
+                             f"{allowed[-1]!r}, not {value!r}")
     if not _whole(s.lbfgs_memory) or s.lbfgs_memory <= 0:
         raise ValueError(f"lbfgs_memory must be a whole number > 0, not {s.lbfgs_memory!r}")
     if not _real(s.adam_beta_1) or not 0 <= s.adam_beta_1 < 1:
         raise ValueError(f"adam_beta_1 must be a number from 0 to below 1, not {s.adam_beta_1!r}")
     if not _real(s.adam_epsilon) or not math.isfinite(s.adam_epsilon) or s.adam_epsilon <= 0:
         raise ValueError(f"adam_epsilon must be a finite number > 0, not {s.adam_epsilon!r}")
-    if s.pooling not in ("avg", "max"):
-        raise ValueError(f"pooling must be 'avg' or 'max', not {s.pooling!r}")
-    if s.precision not in PRECISIONS:
-        raise ValueError(f"precision must be {', '.join(map(repr, PRECISIONS[:-1]))} or "
-                         f"{PRECISIONS[-1]!r}, not {s.precision!r}")
     _validate_controls(s, low)
 
 
 def _validate_controls(s, low):
-    """The settings beyond the paper: colour, style_scale, blend, stages."""
-    if s.colour not in COLOURS:
-        raise ValueError(f"colour must be {', '.join(map(repr, COLOURS[:-1]))} or "
-                         f"{COLOURS[-1]!r}, not {s.colour!r}")
-    if s.colour_transfer not in COLOUR_TRANSFERS:
-        raise ValueError(f"colour_transfer must be {', '.join(map(repr, COLOUR_TRANSFERS[:-1]))} "
-                         f"or {COLOUR_TRANSFERS[-1]!r}, not {s.colour_transfer!r}")
+    """The settings beyond the paper: style_scale, blend, stages."""
     if not _real(s.style_scale) or not math.isfinite(s.style_scale) or s.style_scale <= 0:
         raise ValueError(f"style_scale must be a finite number > 0, not {s.style_scale!r}")
     if s.style_scale * s.size > images.MAX_SIDE:

@@ -16,10 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from . import colour, images, masks as regions, vgg
-from .colour import colour_matched_start as _colour_matched  # noqa: F401  (its old name here)
-from .objective import Objective, measure, pictures  # noqa: F401  (train.measure, as before)
-from .presets import GPU_OVERRIDES, PRESETS, default_preset, device, make_settings, preset  # noqa: F401
-from .settings import INITS, PAPER_STYLE_LAYERS, Settings, validate  # noqa: F401
+from .objective import Objective, measure, pictures
+from .presets import GPU_OVERRIDES, PRESETS, default_preset, device, make_settings, preset
+from .settings import INITS, PAPER_STYLE_LAYERS, Settings, validate
+
+# What the notebooks use: the run, and (from their owners) the settings, presets and objective.
+__all__ = ["stylize", "Result", "Tracker", "Objective", "measure", "pictures", "Settings",
+           "validate", "INITS", "PAPER_STYLE_LAYERS", "PRESETS", "GPU_OVERRIDES", "preset",
+           "make_settings", "default_preset", "device"]
 
 
 @dataclass
@@ -48,7 +52,7 @@ class _Stop(Exception):
     pass
 
 
-class _Tracker:
+class Tracker:
     """Keeps the history, the best and last finite image, the progress bar and the callback."""
 
     def __init__(self, s, callback, progress):
@@ -173,14 +177,18 @@ def stylize(content, style, preset=None, callback=None, progress=True, masks=Non
     a list of them, blended with the weights `blend` or each painted into its region.
     masks: None, or one mask per style (arrays in [0, 1] at the content's size, or
     pictures): region k is matched to style k with guided Gram matrices (`masks`).
-    preset: "ci", "demo", "quality" or "seed" (default: $COURSE_PRESET, else by device).
+    preset: "ci", "demo", "quality" or "seed" (default: $COURSE_PRESET, else by device),
+    or a `Settings` (built once by the caller).
     settings: any field of `Settings`, overriding the preset.
     callback(step, image, history) runs every `every` steps; return True to stop.
     Ctrl-C stops the run and returns the best image so far.  A non-finite loss stops
     it and keeps the last finite image.  Out of memory: one retry at 3/4 of the size,
     then a MemoryError.  Bad settings or pictures: one ValueError.
     """
-    s = make_settings(preset, **settings)
+    if isinstance(preset, Settings):
+        s = dataclasses.replace(preset, **settings) if settings else preset
+    else:
+        s = make_settings(preset, **settings)
     _check_styles(style, s, masks)
     try:
         return _stylize(content, style, s, callback, progress, masks)
@@ -249,7 +257,7 @@ def _stylize_at(content, style, s, callback, progress, masks=None, x0=None):
         callback = _in_colour(callback, photo)
     start = time.perf_counter()
     dev = device()
-    tracker = _Tracker(s, callback, progress)
+    tracker = Tracker(s, callback, progress)
     interrupted, reason = False, None
     with tf.device(dev):
         objective = Objective(content_img, style_img, s, **({} if region is None else dict(masks=region)))

@@ -25,11 +25,19 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from . import assets, images, precision, train, vgg
+from . import assets, controls, images, precision, train, vgg
+from .presets import default_preset, make_settings
+from .settings import PAPER_STYLE_LAYERS
 
-STYLE_LAYERS = train.PAPER_STYLE_LAYERS          # conv1_1 … conv5_1, one check box and w_l each
+STYLE_LAYERS = PAPER_STYLE_LAYERS          # conv1_1 … conv5_1, one check box and w_l each
 UPLOAD = "upload: "                              # prefix of uploaded pictures in the pickers
 RUN_IN = ("auto", "thread", "foreground")
+# The panel's own widgets set these fields (the α/β slider, the layer dropdown and check boxes);
+# every other control in `controls.shown("panel")` gets its widget from its description.
+COMPOSITE = {"alpha", "beta", "content_layers", "style_layers", "style_weights"}
+PLAIN = {c.name for c in controls.CONTROLS} - COMPOSITE
+VALUE = {"float": float, "int": int, "choice": str}
+START = {"every": lambda every: min(every, 5)}          # a live demo previews often
 
 
 def png_bytes(image):
@@ -82,10 +90,10 @@ class StylePanel:
     """
 
     def __init__(self, content="tubingen", style="starry_night", preset=None, run_in="auto"):
-        self.preset = preset or ("ci" if train.default_preset() == "ci" else "demo")
+        self.preset = preset or ("ci" if default_preset() == "ci" else "demo")
         self.foreground = run_in_foreground(run_in)
-        s = train.make_settings(self.preset)
-        self.result, self.message, self.step, self._steps = None, "", 0, 0
+        s = make_settings(self.preset)
+        self.result, self.message, self.step, self.stage, self._steps = None, "", 0, "", 0
         self._thread, self._stop, self._active = None, threading.Event(), False
         self._uploads = {}                       # picker label -> PIL image
         self._build(s, content, style)
@@ -124,30 +132,19 @@ class StylePanel:
             self.layer_boxes[layer], self.weights[layer] = box, slider
             rows.append(W.HBox([box, slider]))
 
-        self.optimizer = W.ToggleButtons(options=[("L-BFGS", "lbfgs"), ("Adam", "adam")],
-                                         value=s.optimizer, description="optimiser",
-                                         style={"description_width": "110px",
-                                                "button_width": "80px"})
-        self.learning_rate = W.FloatLogSlider(value=s.learning_rate, base=10, min=-1, max=2,
-                                              step=0.1, description="Adam lr",
-                                              disabled=s.optimizer != "adam", **wide)
+        self.control_widgets = [self._control(c, s, wide) for c in controls.shown("panel")
+                                if c.name in PLAIN]
+        self.learning_rate.disabled = s.optimizer != "adam"
         self.optimizer.observe(lambda c: setattr(self.learning_rate, "disabled",
                                                  c["new"] != "adam"), "value")
-        self.init = W.Dropdown(options=[("the photograph", "content"),
-                                        ("the photograph, recoloured", "colour"),
-                                        ("white noise", "noise"), ("the painting", "style"),
-                                        ("60 % noise + 40 % photograph", "mix")],
-                               value=s.init, description="start from", **wide)
-        self.steps = W.IntSlider(value=s.steps, min=1, max=max(1000, s.steps),
-                                 description="steps", **wide)
-        self.size = W.IntSlider(value=s.size, min=16, max=max(1024, s.size), step=16,
-                                description="size (px)", **wide)
-        self.every = W.IntSlider(value=min(s.every, 5), min=1, max=50,
-                                 description="preview every", **wide)
-        auto = precision.resolve("auto")
-        self.precision = W.Dropdown(options=[(f"auto: {auto.precision} ({auto.why})", "auto"),
-                                             *((p, p) for p in precision.PRECISIONS[1:])],
-                                    value=s.precision, description="precision", **wide)
+        self.colour_transfer.disabled = s.colour != "match"
+        self.colour.observe(lambda c: setattr(self.colour_transfer, "disabled",
+                                              c["new"] != "match"), "value")
+        # Which widget sets each Settings field (α and β: the one α/β slider, β = 1).
+        self.controls = {"alpha": self.ratio, "beta": self.ratio,
+                         "content_layers": self.content_layer,
+                         "style_layers": self.layer_boxes, "style_weights": self.weights,
+                         **{w.control: w for w in self.control_widgets}}
 
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop",
@@ -163,27 +160,49 @@ class StylePanel:
                              (self.preview, "nst-preview"), (self.status, "nst-status")]:
             widget.add_class(name)                # handles for the app's style sheet and the tests
 
-        controls = W.VBox([
+        column = W.VBox([
             W.HBox([self.content, self.content_upload]), W.HBox([self.style, self.style_upload]),
             self.ratio, self.content_layer, W.HTML("<b>style layers and weights w_l</b>"),
-            *rows, self.optimizer, self.learning_rate, self.init, self.steps, self.size, self.every,
-            self.precision, *self._control_widgets(s, wide),
+            *rows, *self.control_widgets,
             W.HBox([self.run_button, self.stop_button])])
-        self.widget = W.VBox([W.HBox([controls, self.preview],
+        self.widget = W.VBox([W.HBox([column, self.preview],
                                      layout=W.Layout(align_items="flex-start")), self.status])
-        self._say(f"ready (preset {self.preset}): choose, then click Run")
+        self.say(f"ready (preset {self.preset}): choose, then click Run")
 
-    def _control_widgets(self, s, wide):
-        """Notebook 6's controls: the colours to keep, and the painting's scale."""
-        self.colour = W.Dropdown(options=[("the painting's", "style"),
-                                          ("the photo's: luminance only", "luminance"),
-                                          ("the photo's: painting recoloured", "match")],
-                                 value=s.colour, description="colours", **wide)
-        self.style_scale = W.FloatLogSlider(value=s.style_scale, base=2, min=-2, max=2, step=0.25,
-                                            description="style scale", **wide)
-        return [self.colour, self.style_scale]
+    def _control(self, control, s, wide):
+        """The widget of one `controls.Control`, set to its value in `s`, kept as self.<name>."""
+        value = START.get(control.name, lambda v: v)(getattr(s, control.name))
+        common = dict(value=value, description=control.label, **wide)
+        if control.kind == "choice" and len(control.choices) <= 2:
+            widget = W.ToggleButtons(options=[(label, v) for v, label in control.choices],
+                                     value=value, description=control.label,
+                                     style={"description_width": "110px", "button_width": "80px"})
+        elif control.kind == "choice":
+            widget = W.Dropdown(options=self._options(control), **common)
+        elif control.log:
+            widget = W.FloatLogSlider(base=control.log, min=control.low, max=control.high,
+                                      step=control.step, **common)
+        elif control.kind == "int" and control.step:
+            widget = W.IntSlider(min=control.low, max=max(control.high, value), step=control.step,
+                                 **common)
+        elif control.kind == "int":
+            widget = W.BoundedIntText(min=control.low, max=control.high, **common)
+        else:
+            widget = W.BoundedFloatText(min=control.low, max=control.high, **common)
+        widget.control = control.name
+        setattr(self, control.name, widget)
+        return widget
 
-    def _say(self, message, error=False):
+    @staticmethod
+    def _options(control):
+        """A choice's (label, value) pairs; precision's "auto" says what it means here."""
+        if control.name != "precision":
+            return [(label, value) for value, label in control.choices]
+        auto = precision.resolve("auto")
+        return [(f"auto: {auto.precision} ({auto.why})", "auto"),
+                *((p, p) for p in control.values[1:])]
+
+    def say(self, message, error=False):
         """Show one line in the status bar (and keep it in `self.message`)."""
         self.message = " ".join(str(message).split())
         colour = "#b00020" if error else "#333"
@@ -204,7 +223,7 @@ class StylePanel:
             name, data = files[0]
             picture = images.open_image(io.BytesIO(data))
         except Exception as err:               # never a traceback in the panel
-            self._say(f"could not use the upload {name}: {one_line(err)}", error=True)
+            self.say(f"could not use the upload {name}: {one_line(err)}", error=True)
             return
         label = UPLOAD + name
         self._uploads[label] = picture
@@ -214,7 +233,7 @@ class StylePanel:
                 dropdown.options = list(dropdown.options) + [label]
                 dropdown.value = kept
         picker.value = label
-        self._say(f"uploaded {name} ({picture.width}x{picture.height})")
+        self.say(f"uploaded {name} ({picture.width}x{picture.height})")
 
     # ------------------------------------------------------------------ running
     def settings(self):
@@ -223,16 +242,16 @@ class StylePanel:
         return dict(alpha=float(self.ratio.value), beta=1.0,
                     content_layers=(self.content_layer.value,), style_layers=layers,
                     style_weights=tuple(float(self.weights[l].value) for l in layers),
-                    optimizer=self.optimizer.value, learning_rate=float(self.learning_rate.value),
-                    init=self.init.value,
-                    steps=int(self.steps.value), size=int(self.size.value),
-                    every=int(self.every.value), precision=self.precision.value,
-                    colour=self.colour.value, style_scale=float(self.style_scale.value))
+                    **{w.control: VALUE[controls.BY_NAME[w.control].kind](w.value)
+                       for w in self.control_widgets})
+
+    def source(self, label):
+        """A picker's entry as stylize takes it: an asset name, or the uploaded PIL image."""
+        return self._uploads.get(label, label)
 
     def sources(self):
         """(content, style) as stylize takes them: asset names or uploaded PIL images."""
-        pick = lambda label: self._uploads.get(label, label)
-        return pick(self.content.value), pick(self.style.value)
+        return self.source(self.content.value), self.source(self.style.value)
 
     @property
     def running(self):
@@ -243,22 +262,22 @@ class StylePanel:
         Result when waiting, else None.  In the foreground the run is over when run()
         returns, and it returns the Result.  Bad settings are one status line, no run."""
         if self.running:
-            self._say("already running: click Stop first")
+            self.say("already running: click Stop first")
             return None
         settings = self.settings()
         if not settings["style_layers"]:
-            self._say("no style layer selected: tick at least one (e.g. conv1_1)", error=True)
+            self.say("no style layer selected: tick at least one (e.g. conv1_1)", error=True)
             return None
         try:
-            train.make_settings(self.preset, **settings)        # every other check, now
+            make_settings(self.preset, **settings)        # every other check, now
         except ValueError as err:
-            self._say(one_line(err), error=True)
+            self.say(one_line(err), error=True)
             return None
         self._stop.clear()
         self.step, self.result, self._steps = 0, None, settings["steps"]
         self._active = True
         self.run_button.disabled, self.stop_button.disabled = True, self.foreground
-        self._say(f"starting: {settings['size']} px, {settings['steps']} steps "
+        self.say(f"starting: {settings['size']} px, {settings['steps']} steps "
                   f"({settings['optimizer']}) …")
         content, style = self.sources()
         if self.foreground:                      # the cell is busy until the run is over
@@ -276,7 +295,7 @@ class StylePanel:
         """Ask the running stylize to stop at its next callback; it keeps the best image."""
         if self.running:
             self._stop.set()
-            self._say(f"stopping after step {self.step} …")
+            self.say(f"stopping after step {self.step} …")
 
     def wait(self, timeout=None):
         """Wait for the current run (if any) to finish; returns the Result."""
@@ -284,24 +303,43 @@ class StylePanel:
             self._thread.join(timeout)
         return self.result
 
+    # ------------------------------------------------------------------ hooks
+    # A page built on the panel (the presentation app) overrides these three.
+    def stages(self, settings):
+        """The runs one click makes, as [(label, stylize settings)]: here the one run."""
+        return [("", settings)]
+
+    def on_step(self, step, image, history):
+        """Called after each preview update (step, the picture, the history so far)."""
+
+    def on_finished(self, result):
+        """Called with the Result when a click's last run has finished."""
+
     def _callback(self, step, image, history):
         self.step = step
         self.preview.value = png_bytes(image)
         how_to_stop = " (to stop: interrupt the kernel)" if self.foreground else ""
-        self._say(f"step {step}/{self._steps}: L_total = {history[-1]['total']:.4g}{how_to_stop}")
+        self.say(f"step {step}/{self._steps}: L_total = {history[-1]['total']:.4g}{how_to_stop}")
+        self.on_step(step, image, history)
         return self._stop.is_set()
 
     def _work(self, content, style, settings):
         start = time.perf_counter()
         try:
-            result = train.stylize(content, style, preset=self.preset, callback=self._callback,
-                                   progress=False, **settings)
+            for self.stage, s in self.stages(settings):
+                self._steps = s["steps"]
+                result = train.stylize(content, style, preset=self.preset,
+                                       callback=self._callback, progress=False, **s)
+                if result.stopped_reason:
+                    break
         except Exception as err:                 # the panel shows it; the thread must not die loudly
-            self._say(f"run failed: {one_line(err)}", error=True)
+            self.say(f"run failed: {one_line(err)}", error=True)
         except KeyboardInterrupt:                # before stylize's loop (which keeps its image)
-            self._say("interrupted before an image was ready", error=True)
+            self.say("interrupted before an image was ready", error=True)
         else:
+            self.stage = ""
             self._finished(result, start)
+            self.on_finished(result)
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self._active = False
@@ -312,6 +350,6 @@ class StylePanel:
         self.preview.value = png_bytes(result.best_image)
         done = len(result.history)
         how = "stopped" if result.stopped_reason else "done"
-        self._say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s "
+        self.say(f"{how} after {done} step(s) in {time.perf_counter() - start:.1f} s "
                   f"({result.precision}): best L_total = {result.best_loss:.4g}"
                   + (f" ({result.stopped_reason})" if result.stopped_reason else ""))

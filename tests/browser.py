@@ -1,6 +1,6 @@
 """A headless Chromium (Debian's, driven by Playwright) and the servers it is pointed at.
 
-Used by tests/test_browser.py, and run as a script to take the README's screenshot of the app
+Used by tests/whole/test_browser.py, and run as a script to take the README's screenshot of the app
 and to time it in the browser (docs/README.md):
 
     .venv/bin/python tests/browser.py --screenshot docs/present_app.png

@@ -1,0 +1,10 @@
+"""The instructors' room: what a teacher uses and a student never receives.
+
+    cli       the five routes' command line (python -m course_utils.assignments ...)
+    markers   solution markers: student notebooks from solution notebooks, and back
+    handout   what an instructor hands out: a student release, an nbgrader course
+    grading   grading a folder of submissions into a CSV, from the checks' verdicts
+    answers   the answer key: each exercise's cases, reference and known mistakes
+
+A student release is the package without this sub-package (see `handout`).
+"""

@@ -1,0 +1,12 @@
+"""The exercise machinery: what a check cell runs, and what grading reads.
+
+    cases    the exercises' names, `Case`, and the stored tables' JSON format
+    table    where an exercise's cases and expected values come from (the answer key in
+             the full course, answers.json in a student release)
+    judge    judging a function on those cases: a `Verdict` (pass, fail, not_implemented,
+             with the hint), `check` for the notebooks' check cells, `verdicts()` for grading
+    yours    the student's functions, saved by their passing checks (the release's losses)
+
+Notebooks use `course_utils.checks` and `course_utils.control_checks`, which call `judge`.
+A student release ships this sub-package whole; the answer key lives in `classroom`.
+"""

@@ -1,0 +1,100 @@
+"""The badges and the Colab/Kaggle install cell: first in every notebook, made from release.py."""
+import json
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+from course_utils import release
+from course_utils.classroom import cli, markers
+from course_utils.devtools import notebook_cells
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_committed_notebook_is_in_step_with_release_py(path):
+    old, new = notebook_cells.rewritten(path)
+    assert old == new, f"{path.name}: run python -m course_utils.notebook_cells"
+    nb = json.loads(old)
+    assert [c["id"] for c in nb["cells"][:2]] == [notebook_cells.BADGES_ID, notebook_cells.INSTALL_ID]
+    assert nb["metadata"]["accelerator"] == "GPU" and nb["metadata"]["colab"]["gpuType"] == "T4"
+
+
+def test_a_fork_changes_one_value(monkeypatch):
+    monkeypatch.setattr(release, "REPOSITORY", "https://github.com/a-teacher/nst-fork")
+    monkeypatch.setattr(release, "TAG", "spring-2027")
+    cells = notebook_cells.badges("02_content_loss.ipynb") + notebook_cells.install()
+    assert "nst-course/neural-style-transfer" not in cells
+    assert ("https://colab.research.google.com/github/a-teacher/nst-fork/blob/spring-2027/"
+            "notebooks/02_content_loss.ipynb") in cells
+    assert "https://mybinder.org/v2/gh/a-teacher/nst-fork/spring-2027?labpath=notebooks/" in cells
+    assert "git+https://github.com/a-teacher/nst-fork@spring-2027" in cells
+
+
+class FakeIPython:
+    """Records the magics and shell commands the install cell asks for."""
+
+    def __init__(self):
+        self.calls = []
+
+    def run_line_magic(self, name, line):
+        self.calls.append((name, line))
+
+    def system(self, command):
+        self.calls.append(("!", command))
+
+
+def run_install_cell(monkeypatch, on=None):
+    for module in ("google.colab", "kaggle_secrets"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    if on:
+        monkeypatch.setitem(sys.modules, on, types.ModuleType(on))
+    ipython = FakeIPython()
+    code = TransformerManager().transform_cell(notebook_cells.install())
+    exec(code, {"get_ipython": lambda: ipython})
+    return ipython.calls
+
+
+@pytest.mark.parametrize("runtime", ["google.colab", "kaggle_secrets"])
+def test_on_colab_or_kaggle_the_cell_installs_the_tag_without_the_heavy_packages(monkeypatch, runtime):
+    calls = run_install_cell(monkeypatch, on=runtime)
+    (m1, package), (m2, light), (shell, fetch) = calls
+    assert (m1, m2, shell) == ("pip", "pip", "!")
+    assert package.startswith("install -q --no-deps ")
+    assert f'"{release.DISTRIBUTION} @ git+{release.REPOSITORY}@{release.TAG}"' in package
+    assert "pooch" in light and "tqdm" in light and "--no-deps" not in light
+    for heavy in ("tensorflow", "numpy", "ipywidgets", "keras"):
+        assert heavy not in light
+    assert fetch.endswith("-m course_utils fetch")
+
+
+def test_elsewhere_the_cell_says_so_in_one_line_and_installs_nothing(monkeypatch, capsys):
+    assert run_install_cell(monkeypatch) == []
+    assert capsys.readouterr().out == "Not on Colab or Kaggle: using the course package installed here.\n"
+
+
+def test_the_light_requirements_are_the_packages_own(monkeypatch):
+    names = {r.split(">")[0].split("=")[0] for r in notebook_cells.light_requirements()}
+    assert {"pooch", "tqdm", "threadpoolctl", "nbformat"} <= names
+    assert not names & notebook_cells.SHIPPED
+
+
+def test_the_student_build_keeps_the_first_cells(tmp_path):
+    source = ROOT / "notebooks" / "03_gram_matrix_and_style_loss.ipynb"
+    assert cli.main(["student", str(tmp_path), str(source)]) == 0
+    student = nbformat.read(tmp_path / source.name, as_version=4)
+    original = nbformat.read(source, as_version=4)
+    assert [c.source for c in student.cells[:2]] == [c.source for c in original.cells[:2]]
+    assert student.metadata["accelerator"] == "GPU"
+
+
+def test_the_readme_badges_are_in_step():
+    old, new = notebook_cells.rewritten_readme(ROOT / "README.md")
+    assert old == new, "run python -m course_utils.notebook_cells"
+    assert notebook_cells.links(notebook_cells.FIRST_NOTEBOOK)["colab"] in old
