@@ -42,11 +42,21 @@ def entry(name):
 
 
 def cache_dir():
-    """$COURSE_DATA_DIR, else the user's cache dir; a temporary one if neither is writable."""
+    """Where the files go: $COURSE_DATA_DIR, else the checkout's data/ when the course runs from
+    its checkout, else the user's cache dir; a temporary one if that is not writable."""
     import pooch
 
-    path = Path(os.environ.get("COURSE_DATA_DIR") or pooch.os_cache("nst-course"))
+    path = Path(os.environ.get("COURSE_DATA_DIR") or checkout_data_dir()
+                or pooch.os_cache("nst-course"))
     return path if _writable(path) else _fallback_cache(str(path))
+
+
+def checkout_data_dir(package=Path(__file__).resolve().parent):
+    """The top-level data/ of the course checkout this package runs from (beside pyproject.toml,
+    with its README.md), or None for an installed package."""
+    root = package.parent
+    data = root / "data"
+    return data if (root / "pyproject.toml").is_file() and (data / "README.md").is_file() else None
 
 
 def _writable(path):
