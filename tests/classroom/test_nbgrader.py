@@ -83,7 +83,7 @@ def test_generate_assignment_keeps_the_hints_and_hides_solutions_and_hidden_test
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden=True" not in text
         assert "# TODO: " in text
     package = course / "release" / "losses" / "course_utils"
-    assert (package / "answers.json").is_file() and not (package / "answers.py").exists()
+    assert (package / "answers.json").is_file() and not (package / "classroom").exists()
     assert not (course / "release" / "losses" / "hidden_answers.json").exists()
 
 

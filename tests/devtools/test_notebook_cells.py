@@ -9,7 +9,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from course_utils import release
-from course_utils.classroom import cli, markers
+from course_utils.classroom import cli
 from course_utils.devtools import notebook_cells
 
 ROOT = Path(__file__).resolve().parents[2]

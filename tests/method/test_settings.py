@@ -36,3 +36,11 @@ def test_layers_may_be_one_comma_separated_string_and_weights_one_number():
 def test_each_impossible_setting_is_one_clear_error(changes, message):
     with pytest.raises(ValueError, match=message):
         Settings(**changes)
+
+
+def test_stylize_takes_settings_built_once():
+    from course_utils import presets, train
+    s = presets.make_settings("ci", size=64, steps=2, every=1)
+    result = train.stylize("tubingen", "starry_night", s, progress=False)
+    assert result.settings == s and len(result.history) == 2
+    assert train.stylize("tubingen", "starry_night", s, progress=False, steps=1).settings.steps == 1

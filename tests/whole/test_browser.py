@@ -130,6 +130,10 @@ def test_renders_with_the_content_photo_undistorted(surface):
     if name == "app":
         assert page.locator(".nst-thumb").count() >= 12    # six pictures, twice
         assert page.locator(".nst-thumb.nst-chosen").count() == 2
+    # every control of the panel, the 2017 ones and the newer ones included, in both
+    for label in ("colours", "colour match", "style scale", "TV weight", "Adam lr", "pooling", "seed"):
+        shown = page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        assert shown.count() == 1 and shown.first.is_visible(), f"no visible {label!r} control"
 
 
 def test_a_run_after_changing_alpha_over_beta_updates_the_preview(surface):
