@@ -189,8 +189,9 @@ def _outcome(check, cell, verdict_cell, seconds, stopped, index):
             return _row(check, "timeout", "the notebook did not finish within the time limit",
                         seconds)
         return _row(check, "error", stopped[2], seconds)
-    given = [v for v in _verdicts(verdict_cell)
-             if v.get("name") == check.name and v.get("execution") == cell.execution_count]
+    now, verdicts = _verdicts(verdict_cell)              # counted as the check cell's were
+    given = [v for v in verdicts
+             if v.get("name") == check.name and now is not None and v.get("execution") == now - 1]
     failed = next((v for v in given if v.get("status") != "pass"), None)
     if failed is not None:
         return _row(check, failed["status"], _first_line(failed["message"]), seconds)
@@ -203,12 +204,13 @@ def _outcome(check, cell, verdict_cell, seconds, stopped, index):
 
 
 def _verdicts(cell):
-    """The verdicts the cell after a check cell returned (a list of dicts), or []."""
+    """(the cell's own number, the verdicts it returned) of the cell after a check cell."""
     for output in cell.outputs:
         data = output.get("data", {}) if output.output_type == "execute_result" else {}
-        if isinstance(data.get("application/json"), list):
-            return [v for v in data["application/json"] if isinstance(v, dict)]
-    return []
+        found = data.get("application/json")
+        if isinstance(found, dict) and isinstance(found.get("verdicts"), list):
+            return found.get("execution"), [v for v in found["verdicts"] if isinstance(v, dict)]
+    return None, []
 
 
 def _row(check, status, message, seconds=None, points=0.0):

@@ -45,7 +45,7 @@ class Verdict:
     cases: int = 0
     hidden: bool = False
     saved: str = None
-    execution: int = None                    # the notebook cell (IPython's execution count)
+    execution: int = None                    # the notebook cell (IPython's count while it runs)
     error: CheckFailed = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -58,10 +58,15 @@ class Verdict:
 
 
 class Verdicts(list):
-    """Verdicts as JSON-ready dicts; a notebook cell that returns them shows them as JSON."""
+    """Verdicts as JSON-ready dicts, and the number of the cell that asked for them; a notebook
+    cell that returns them shows both as JSON (what grading reads)."""
+
+    def __init__(self, verdicts, execution=None):
+        super().__init__(verdicts)
+        self.execution = execution
 
     def _repr_json_(self):
-        return list(self)
+        return {"execution": self.execution, "verdicts": list(self)}
 
 
 _verdicts = []                               # this kernel's verdicts, oldest first
@@ -69,7 +74,7 @@ _verdicts = []                               # this kernel's verdicts, oldest fi
 
 def verdicts():
     """Every verdict given in this process, oldest first (a `Verdicts` list of dicts)."""
-    return Verdicts(v.as_dict() for v in _verdicts)
+    return Verdicts((v.as_dict() for v in _verdicts), _execution_count())
 
 
 def _execution_count():
