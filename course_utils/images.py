@@ -179,8 +179,8 @@ def save_png(x, path):
 
 def write_atomically(path, write):
     """Call write(binary file) on a temporary file beside `path`, then rename it to `path`
-    (`files.write_atomically`); an OSError becomes one ImageError line."""
+    (`files.write_atomically`); a failure is one ImageError line."""
     try:
         return files.write_atomically(path, write)
-    except OSError as err:
-        raise ImageError(f"cannot write {path}: {err.strerror or err}") from None
+    except files.WriteError as err:
+        raise ImageError(err.strerror) from None
