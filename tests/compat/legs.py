@@ -63,17 +63,21 @@ LEGS = {
 
 
 def python_for(leg):
-    """The leg's CPython: pyenv's, else pythonX.Y on the PATH."""
+    """The leg's CPython: pyenv's (`pyenv prefix`, or its folder when pyenv is not on the PATH,
+    as in a shell without the user's profile), else pythonX.Y on the PATH."""
     version = LEGS[leg].python
     try:
         prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True,
                                 check=True).stdout.strip()
         return str(Path(prefix) / "bin" / "python3")
     except (OSError, subprocess.CalledProcessError):
-        found = shutil.which("python" + ".".join(version.split(".")[:2]))
-        if not found:
-            sys.exit(f"error: no CPython {version} for the {leg} leg (pyenv install {version})")
-        return found
+        pass
+    folder = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions" / version
+    found = (folder / "bin" / "python3" if (folder / "bin" / "python3").exists()
+             else shutil.which("python" + ".".join(version.split(".")[:2])))
+    if not found:
+        sys.exit(f"error: no CPython {version} for the {leg} leg (pyenv install {version})")
+    return str(found)
 
 
 def pins(leg):
