@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo present test test-fast test-compat student release lab bench figures book clean notebook-cells
+.PHONY: install fetch demo present test test-fast test-compat compat-pins student release lab bench figures book clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The five images and the VGG-19 weights, hash-checked, into $$COURSE_DATA_DIR (else data/).
+# The five images and the VGG-19 weights, hash-checked, into $$COURSE_DATA_DIR (else the user cache).
 fetch: $(STAMP)
 	$(PY) -m course_utils fetch
 
@@ -36,19 +36,23 @@ test: fetch release
 	COURSE_PRESET=ci $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		tests notebooks build/release-solved/*.ipynb
 
-# Colab's pins (its runtime images, 2026; Python 3.13 there, this machine's python3 here): a wheel of
-# the package in a second, fresh environment, then the panel's tests, the installed-package tests
-# and notebooks 00 and 04 in it.  The tests run from the checkout but import the installed wheel.
-COMPAT     := build/compat-venv
-COLAB_PINS := "tensorflow==2.20.*" ipywidgets==7.7.1 ipykernel==6.17.1
+# The compatibility legs: the course's wheel in a fresh environment on Colab's Python and pins
+# (3.13), Kaggle's (3.12) and the oldest versions pyproject.toml claims (3.10), from pyenv's
+# CPythons; the unit tests, notebooks 00-04 and (colab) the panel in the classic Notebook with
+# ipywidgets 7.  tests/compat/legs.py says what runs; tests/compat/<leg>.txt are the pins.
+COMPAT_LEGS := colab kaggle floor
 test-compat: fetch
-	rm -rf $(COMPAT) build/wheel
-	$(PY) -m pip wheel --no-deps -q -w build/wheel .
-	$(PYTHON) -m venv $(COMPAT)
-	$(COMPAT)/bin/pip install -q build/wheel/nst_course-*.whl $(COLAB_PINS) "pytest>=8.0" "nbval>=0.11"
-	NST_INSTALLED_FROM_WHEEL=1 COURSE_PRESET=ci $(COMPAT)/bin/pytest -p no:cacheprovider \
-		--nbval-lax --nbval-current-env tests/method/test_widgets.py tests/whole/test_installed.py \
-		notebooks/00_setup.ipynb notebooks/04_total_loss_and_transfer.ipynb
+	$(PY) tests/compat/legs.py $(COMPAT_LEGS)
+
+test-compat-%: fetch
+	$(PY) tests/compat/legs.py $*
+
+# The pins again from the runtimes' public records (clones of googlecolab/backend-info and
+# Kaggle/docker-python; tests/compat/pins.py says how), then run the legs and commit.
+COLAB_RECORD  ?= ../backend-info
+KAGGLE_RECORD ?= ../docker-python
+compat-pins: $(STAMP)
+	$(PY) tests/compat/pins.py --colab $(COLAB_RECORD) --kaggle $(KAGGLE_RECORD)
 
 # Unit tests only (no notebooks).
 test-fast: fetch

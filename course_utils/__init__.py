@@ -5,6 +5,7 @@ objective, train, plots, widgets, checks, assignments, cli.  Import them by name
 ``from course_utils import losses``.  Import course_utils before tensorflow: then
 TensorFlow starts without its C++ start-up lines on stderr (see startup.py).
 """
-from .startup import quiet_tensorflow
+from .startup import check_python, quiet_tensorflow
 
+check_python()
 quiet_tensorflow()

@@ -75,6 +75,21 @@ class _FirstImport:
         return spec
 
 
+# The newest Python that TensorFlow publishes wheels for (pyproject.toml's requires-python says
+# the same to pip); on a newer one the course cannot run unless a TensorFlow is there after all.
+NEWEST_PYTHON = (3, 13)
+
+
+def check_python(version=None, find_spec=importlib.util.find_spec):
+    """Raise a one-line ImportError on a Python that TensorFlow has no wheel for, if no
+    TensorFlow is installed (instead of a traceback from the first `import tensorflow`)."""
+    major, minor = (version or sys.version_info)[:2]
+    if (major, minor) > NEWEST_PYTHON and find_spec("tensorflow") is None:
+        newest = ".".join(map(str, NEWEST_PYTHON))
+        raise ImportError(f"the course needs TensorFlow, which has no wheel for Python "
+                          f"{major}.{minor} yet: use Python 3.10 to {newest} (as Colab and Kaggle do)")
+
+
 def quiet_tensorflow():
     """Make the first import of tensorflow quiet (nothing to do if it already happened)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TF's own INFO and WARNING logs

@@ -38,6 +38,11 @@ COMPOSITE = {"alpha", "beta", "content_layers", "style_layers", "style_weights"}
 PLAIN = {c.name for c in controls.CONTROLS} - COMPOSITE
 VALUE = {"float": float, "int": int, "choice": str}
 START = {"every": lambda every: min(every, 5)}          # a live demo previews often
+# An upload whose bytes never came: Colab's widget front end sends nothing for a file of 1 MB or
+# more (jupyter-widgets/ipywidgets#3452).  A path works at any size.
+EMPTY_UPLOAD = ("the upload {name} arrived empty: Colab's widgets drop files of 1 MB or more; "
+                "upload a smaller picture, or put it in the file browser and give its path: "
+                "StylePanel({which}='/content/{name}')")
 
 
 def png_bytes(image):
@@ -82,7 +87,7 @@ def one_line(err):
 class StylePanel:
     """Widgets for every setting of one `train.stylize` run, a Run and a Stop button and a preview.
 
-    content, style: initial choices among `assets.IMAGES`; preset: where the
+    content, style: initial choices among `assets.IMAGES`, or paths of pictures; preset: where the
     starting values (size, steps, α, w_l, optimiser...) and the unlisted
     settings (init, pooling, seed...) come from.  Default: `demo` (results in
     seconds to a minute on a CPU), or `ci` when $COURSE_PRESET is ci.  run_in: "thread",
@@ -101,9 +106,11 @@ class StylePanel:
     # ------------------------------------------------------------------ widgets
     def _build(self, s, content, style):
         wide = dict(style={"description_width": "110px"}, layout=W.Layout(width="420px"))
-        self.content = W.Dropdown(options=list(assets.IMAGES), value=content,
+        # the course's pictures, and a path given for content or style (any size, no upload)
+        pictures = list(dict.fromkeys([*assets.IMAGES, content, style]))
+        self.content = W.Dropdown(options=pictures, value=content,
                                   description="content photo", **wide)
-        self.style = W.Dropdown(options=list(assets.IMAGES), value=style,
+        self.style = W.Dropdown(options=pictures, value=style,
                                 description="style image", **wide)
         self.content_upload = W.FileUpload(accept="image/*", multiple=False, description="upload")
         self.style_upload = W.FileUpload(accept="image/*", multiple=False, description="upload")
@@ -221,6 +228,10 @@ class StylePanel:
             if not files:
                 return
             name, data = files[0]
+            if not data:                         # Colab's front end drops >= 1 MB (see EMPTY_UPLOAD)
+                which = "content" if picker is self.content else "style"
+                self.say(EMPTY_UPLOAD.format(name=name, which=which), error=True)
+                return
             picture = images.open_image(io.BytesIO(data))
         except Exception as err:               # never a traceback in the panel
             self.say(f"could not use the upload {name}: {one_line(err)}", error=True)

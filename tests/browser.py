@@ -60,11 +60,12 @@ def jupyter_env(home):
     news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
     news.write_text('{"fetchNews": "false", "checkForUpdates": false}')   # no toast, no calls out
+    checkout = None if os.environ.get("NST_INSTALLED_FROM_WHEEL") == "1" else str(ROOT)  # a leg's wheel
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), IPYTHONDIR=str(home / "ipython"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [checkout, os.environ.get("PYTHONPATH")])))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return env
 
@@ -75,6 +76,13 @@ def jupyterlab_command(port, root_dir):
             "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root_dir}",
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+
+
+def classic_command(port, root_dir):
+    """The classic Notebook 6.5 (Colab's kind of front end, with widgetsnbextension 3.6)."""
+    return [sys.executable, "-m", "notebook", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+            "--port-retries=0", "--allow-root", "--NotebookApp.token=", "--NotebookApp.password=",
+            f"--notebook-dir={root_dir}"]
 
 
 def present_command(port, save_dir):

@@ -24,6 +24,10 @@ FIRST_NOTEBOOK = "00_setup.ipynb"                # where the README's badges lea
 # Colab and Kaggle ship these; installing them again would replace the runtime's own builds
 # (Colab's ipywidgets 7.7.1 in particular) and ask for a restart.
 SHIPPED = {"tensorflow", "keras", "numpy", "scipy", "matplotlib", "pillow", "ipywidgets"}
+# What the install cell prints on a runtime without TensorFlow, and on a TPU runtime.
+NO_TENSORFLOW = "This runtime has no TensorFlow: installing it first (a minute or two)."
+ON_A_TPU = ("A TPU runtime: the course runs on its CPU here (it uses a GPU when TensorFlow sees "
+            "one, never a TPU); for speed choose a GPU in Runtime > Change runtime type.")
 COLAB_METADATA = {"accelerator": "GPU", "colab": {"provenance": [], "gpuType": "T4"}}
 
 
@@ -50,16 +54,19 @@ def badges(notebook):
             "installed already. On your own machine see the README (`make install`).")
 
 
-def light_requirements():
-    """The package's requirements that Colab and Kaggle do not ship, as pyproject.toml gives them."""
-    wanted = []
+def requirements():
+    """{name: requirement} of the package's own dependencies, as pyproject.toml gives them."""
+    found = {}
     for requirement in metadata.requires(release.DISTRIBUTION) or []:
         if ";" in requirement:                    # an extra's (gpu, lab, dev)
             continue
-        name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower()
-        if name not in SHIPPED:
-            wanted.append(requirement)
-    return sorted(wanted)
+        found[re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower()] = requirement
+    return found
+
+
+def light_requirements():
+    """The package's requirements that Colab and Kaggle do not ship."""
+    return sorted(r for name, r in requirements().items() if name not in SHIPPED)
 
 
 def install():
@@ -67,13 +74,20 @@ def install():
     heavy dependencies, the light ones it needs, then the assets; elsewhere one line."""
     light = " ".join(f'"{r}"' for r in light_requirements())
     return f'''# On Google Colab or Kaggle: install the course package ({release.TAG}) and fetch its pictures
-# and VGG-19's weights, keeping the TensorFlow, NumPy and ipywidgets the runtime comes with.
+# and VGG-19's weights, keeping the TensorFlow, NumPy and ipywidgets the runtime comes with
+# (a runtime without TensorFlow, such as Colab's TPU runtime, gets it installed first).
 # Anywhere else (your laptop, Binder, a JupyterHub, CI) the package is installed already.
+import importlib.util
 import os
 import sys
 
 if ("google.colab" in sys.modules or "kaggle_secrets" in sys.modules
         or "KAGGLE_KERNEL_RUN_TYPE" in os.environ):
+    if importlib.util.find_spec("tensorflow") is None:
+        print("{NO_TENSORFLOW}")
+        %pip install -q "{requirements()["tensorflow"]}"
+    if importlib.util.find_spec("libtpu") is not None:           # Colab's TPU runtime has it
+        print("{ON_A_TPU}")
     %pip install -q --no-deps "{release.DISTRIBUTION} @ git+{release.REPOSITORY}@{release.TAG}"
     %pip install -q {light}
     !{{sys.executable}} -m course_utils fetch

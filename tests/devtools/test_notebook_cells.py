@@ -1,5 +1,8 @@
 """The badges and the Colab/Kaggle install cell: first in every notebook, made from release.py."""
+import importlib.machinery
+import importlib.util
 import json
+import re
 import sys
 import types
 from pathlib import Path
@@ -49,12 +52,23 @@ class FakeIPython:
         self.calls.append(("!", command))
 
 
-def run_install_cell(monkeypatch, on=None):
+def run_install_cell(monkeypatch, on=None, missing=(), present=()):
+    """Run the install cell in a fake runtime: `on` a module Colab or Kaggle has, without the
+    packages `missing` and with the packages `present` (as importlib.util.find_spec sees them)."""
     for module in ("google.colab", "kaggle_secrets"):
         monkeypatch.delitem(sys.modules, module, raising=False)
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
     if on:
         monkeypatch.setitem(sys.modules, on, types.ModuleType(on))
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name in missing:
+            return None
+        if name in present:
+            return importlib.machinery.ModuleSpec(name, None)
+        return real(name, *args)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     ipython = FakeIPython()
     code = TransformerManager().transform_cell(notebook_cells.install())
     exec(code, {"get_ipython": lambda: ipython})
@@ -63,7 +77,7 @@ def run_install_cell(monkeypatch, on=None):
 
 @pytest.mark.parametrize("runtime", ["google.colab", "kaggle_secrets"])
 def test_on_colab_or_kaggle_the_cell_installs_the_tag_without_the_heavy_packages(monkeypatch, runtime):
-    calls = run_install_cell(monkeypatch, on=runtime)
+    calls = run_install_cell(monkeypatch, on=runtime, present={"tensorflow"}, missing={"libtpu"})
     (m1, package), (m2, light), (shell, fetch) = calls
     assert (m1, m2, shell) == ("pip", "pip", "!")
     assert package.startswith("install -q --no-deps ")
@@ -72,6 +86,29 @@ def test_on_colab_or_kaggle_the_cell_installs_the_tag_without_the_heavy_packages
     for heavy in ("tensorflow", "numpy", "ipywidgets", "keras"):
         assert heavy not in light
     assert fetch.endswith("-m course_utils fetch")
+
+
+def test_a_runtime_without_tensorflow_gets_it_first_saying_so_in_one_line(monkeypatch, capsys):
+    """Colab's TPU runtime has no tensorflow (its pip-freeze.tpu.txt)."""
+    calls = run_install_cell(monkeypatch, on="google.colab", missing={"tensorflow", "libtpu"})
+    assert calls[0] == ("pip", f'install -q "{notebook_cells.requirements()["tensorflow"]}"')
+    assert re.fullmatch(r"tensorflow[<>=,.0-9]*>=[0-9.]+[<>=,.0-9]*", notebook_cells.requirements()["tensorflow"])
+    assert [name for name, _ in calls[1:]] == ["pip", "pip", "!"]       # then as usual
+    assert capsys.readouterr().out == notebook_cells.NO_TENSORFLOW + "\n"
+
+
+def test_a_tpu_runtime_is_told_the_course_runs_on_its_cpu(monkeypatch, capsys):
+    calls = run_install_cell(monkeypatch, on="google.colab", missing={"tensorflow"},
+                             present={"libtpu"})
+    assert capsys.readouterr().out == notebook_cells.NO_TENSORFLOW + "\n" + notebook_cells.ON_A_TPU + "\n"
+    assert "tensorflow" in calls[0][1] and len(calls) == 4
+
+
+def test_with_tensorflow_and_no_tpu_the_cell_prints_nothing_of_either(monkeypatch, capsys):
+    calls = run_install_cell(monkeypatch, on="kaggle_secrets", present={"tensorflow"},
+                             missing={"libtpu"})
+    assert len(calls) == 3 and "tensorflow" not in calls[0][1].split("@")[0]
+    assert capsys.readouterr().out == ""
 
 
 def test_elsewhere_the_cell_says_so_in_one_line_and_installs_nothing(monkeypatch, capsys):

@@ -73,3 +73,15 @@ def test_every_notebook_imports_course_utils_before_tensorflow():
                          if c["cell_type"] == "code")
         assert "import tensorflow" in code and "from course_utils import" in code
         assert code.index("from course_utils import") < code.index("import tensorflow"), path.name
+
+
+def test_a_python_without_a_tensorflow_wheel_is_one_line_at_import():
+    from course_utils.startup import NEWEST_PYTHON, check_python
+    newer = (NEWEST_PYTHON[0], NEWEST_PYTHON[1] + 1)
+    with pytest.raises(ImportError) as err:
+        check_python(newer, find_spec=lambda name: None)
+    assert str(err.value) == (f"the course needs TensorFlow, which has no wheel for Python "
+                              f"{newer[0]}.{newer[1]} yet: use Python 3.10 to 3.13 (as Colab and "
+                              f"Kaggle do)")
+    assert check_python(newer, find_spec=lambda name: object()) is None   # a TensorFlow after all
+    assert check_python(NEWEST_PYTHON, find_spec=lambda name: None) is None

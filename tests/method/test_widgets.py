@@ -175,6 +175,30 @@ def test_a_bad_upload_is_one_status_line(panel):
     assert (list(panel.content.options), panel.content.value) == before
 
 
+def test_an_empty_upload_names_the_1_mb_limit_and_the_way_round(panel):
+    """Colab's front end sends no bytes for a file of 1 MB or more (ipywidgets#3452)."""
+    before = list(panel.style.options), panel.style.value
+    _upload(panel.style_upload, "big_painting.jpg", b"")
+    assert panel.message == ("the upload big_painting.jpg arrived empty: Colab's widgets drop "
+                             "files of 1 MB or more; upload a smaller picture, or put it in the "
+                             "file browser and give its path: "
+                             "StylePanel(style='/content/big_painting.jpg')")
+    assert "#b00020" in panel.status.value                 # shown as an error
+    assert (list(panel.style.options), panel.style.value) == before
+
+
+def test_a_path_is_a_picture_of_the_panel(tmp_path):
+    from PIL import Image
+    path = tmp_path / "big_painting.png"
+    Image.new("RGB", (30, 40), (20, 20, 200)).save(path)
+    p = StylePanel("tubingen", str(path), preset="ci")
+    assert p.style.value == str(path) and str(path) in p.content.options
+    assert p.sources() == ("tubingen", str(path))
+    tiny(p, steps=1, every=1)
+    result = p.run(wait=True)
+    assert result is not None and p.message.startswith("done"), p.message
+
+
 def test_a_good_upload_becomes_the_content(panel, tmp_path):
     from PIL import Image
     path = tmp_path / "red.png"

@@ -1,6 +1,10 @@
-"""The panel in JupyterLab and the presentation app in Voilà, driven in headless Chromium.
+"""The panel in JupyterLab and the classic Notebook, and the presentation app in Voilà, driven
+in headless Chromium.
 
-Each test runs on both surfaces, in order on one page per surface: it renders (the preview
+"classic" is Colab's kind of front end: the Notebook 6.5 with ipywidgets 7.7.1 and
+widgetsnbextension 3.6 (the colab leg of `make test-compat` has them); "lab" (ipywidgets 8)
+and "app" run under `make test`.  A surface whose server is not installed is skipped, saying so.
+Each test runs on every surface, in order on one page per surface: it renders (the preview
 keeps the picture's aspect ratio and is never a broken image), a run after changing α/β
 updates the preview at least twice and ends "done", Stop during a second run keeps the best
 image, uploads of a PNG and of a text file, and no console error or request off this machine.
@@ -50,20 +54,51 @@ def _open_lab(page, url):
     page.keyboard.press("Shift+Enter")                  # run the cell (queued until the kernel is up)
 
 
-@pytest.fixture(scope="module", params=["lab", "app"])
+def _open_classic(page, url):
+    page.goto(url + "/notebooks/panel.ipynb", timeout=B.START_TIMEOUT * 1000)
+    page.wait_for_function("() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
+                           " && Jupyter.notebook.kernel.is_connected()",
+                           timeout=B.START_TIMEOUT * 1000, polling=500)
+    page.evaluate("() => Jupyter.notebook.execute_all_cells()")
+
+
+def why_no_surface(name):
+    """None when the surface's server is installed here, else why it is not."""
+    from importlib import metadata
+    def version(package):
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+    if name == "lab" and not version("jupyterlab"):
+        return "JupyterLab is not installed (the [lab] extra)"
+    if name == "app" and not version("voila"):
+        return "Voilà is not installed (the [lab] extra)"
+    if name == "classic" and not ((version("notebook") or "7").startswith("6.")
+                                  and (version("ipywidgets") or "8").startswith("7.")):
+        return ("needs the classic Notebook 6 with ipywidgets 7, Colab's front end "
+                "(the colab leg of make test-compat has them)")
+    return None
+
+
+@pytest.fixture(scope="module", params=["lab", "app", "classic"])
 def surface(request, chromium):
-    """(name, page, watch, save_dir): JupyterLab with the panel's cell run, or the Voilà app;
-    the server started on a free port of 127.0.0.1 with its own config dirs, stopped after."""
+    """(name, page, watch, save_dir): JupyterLab or the classic Notebook with the panel's cell
+    run, or the Voilà app; the server started on a free port of 127.0.0.1 with its own config
+    dirs, stopped after."""
     name = request.param
+    reason = why_no_surface(name)
+    if reason:
+        pytest.skip(f"{name}: {reason}")
     home = Path(tempfile.mkdtemp(prefix=f"nst-{name}-"))
     env = B.jupyter_env(home)
     env["COURSE_PRESET"] = "ci"
     port = B.free_port()
-    if name == "lab":
+    if name in ("lab", "classic"):
         work = home / "work"
         work.mkdir()
         _notebook(work / "panel.ipynb", PANEL_CELL)
-        command = B.jupyterlab_command(port, work)
+        command = (B.jupyterlab_command if name == "lab" else B.classic_command)(port, work)
     else:
         command = B.present_command(port, home / "saved")
     B.ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -72,6 +107,8 @@ def surface(request, chromium):
         watch = B.Watch(page, url)
         if name == "lab":
             _open_lab(page, url)
+        elif name == "classic":
+            _open_classic(page, url)
         else:
             page.goto(url + "/", timeout=B.START_TIMEOUT * 1000)
         page.wait_for_selector(".nst-run", timeout=B.START_TIMEOUT * 1000)

@@ -1,7 +1,7 @@
 """The package as an installed copy uses it: from a directory with no checkout, by its commands.
 
 Under `make test` the package is installed editable; `make test-compat` runs this module
-again against a wheel installed into a second environment (NST_INSTALLED_FROM_WHEEL=1),
+again against a wheel installed into each leg's environment (NST_INSTALLED_FROM_WHEEL=1),
 where it also checks that nothing is imported from the checkout.
 """
 import json
