@@ -216,14 +216,16 @@ class App(StylePanel):
         return [("", settings)]
 
     def _work(self, content, style, settings):
-        start = time.perf_counter()
+        start, picture = time.perf_counter(), None
         try:
             for stage, s in self._stages(settings):
                 self._stage, self._steps = stage, s["steps"]
-                result = train.stylize(content, style, preset=self.preset,
+                # the quick look's picture, upsampled, starts the full-size run (a warm start)
+                result = train.stylize(content, style, preset=self.preset, start=picture,
                                        callback=self._callback, progress=False, **s)
                 if result.stopped_reason:
                     break
+                picture = result.best_image
         except Exception as err:
             self._say(f"run failed: {one_line(err)}", error=True)
         except KeyboardInterrupt:                # the foreground mode's Stop, before an image

@@ -14,6 +14,8 @@ from .colour import COLOURS, TRANSFERS as COLOUR_TRANSFERS
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 INITS = ("content", "colour", "noise", "style", "mix")
+# "lbfgs": L-BFGS inside TensorFlow (`lbfgs`); "lbfgs-scipy": SciPy's L-BFGS-B; "adam": Keras's Adam
+OPTIMIZERS = ("lbfgs", "lbfgs-scipy", "adam")
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Settings:
     alpha: float = 1e-3                   # α/β = 10⁻³, as in the paper's Figure 2
     beta: float = 1.0
     tv_weight: float = 0.0
-    optimizer: str = "lbfgs"              # "lbfgs" (SciPy L-BFGS-B) or "adam"
+    optimizer: str = "lbfgs"              # one of OPTIMIZERS: "lbfgs" (in TensorFlow), "lbfgs-scipy", "adam"
     learning_rate: float = 10.0           # Adam only, in pixel units (0..255)
     init: str = "content"                 # "content", "colour" (content in the style's colours),
                                           # "noise", "style", "mix" (0.6 noise + 0.4 content)
@@ -113,8 +115,9 @@ def validate(s):
                          f"{deepest}, the deepest layer used")
     if s.size > images.MAX_SIDE:
         raise ValueError(f"size must be at most {images.MAX_SIDE} pixels, not {s.size!r}")
-    if s.optimizer not in ("lbfgs", "adam"):
-        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {s.optimizer!r}")
+    if s.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be {', '.join(map(repr, OPTIMIZERS[:-1]))} or "
+                         f"{OPTIMIZERS[-1]!r}, not {s.optimizer!r}")
     if s.init not in INITS:
         raise ValueError(f"init must be {', '.join(map(repr, INITS[:-1]))} or {INITS[-1]!r}, "
                          f"not {s.init!r}")

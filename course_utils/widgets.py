@@ -27,6 +27,9 @@ from PIL import Image
 
 from . import assets, images, precision, train, vgg
 
+OPTIMIZER_LABELS = {"lbfgs": ("L-BFGS", "L-BFGS in TensorFlow (float32, the box by projection)"),
+                    "lbfgs-scipy": ("L-BFGS-B", "SciPy's L-BFGS-B (float64, on the CPU)"),
+                    "adam": ("Adam", "Keras's Adam, with the learning rate below")}
 STYLE_LAYERS = train.PAPER_STYLE_LAYERS          # conv1_1 … conv5_1, one check box and w_l each
 UPLOAD = "upload: "                              # prefix of uploaded pictures in the pickers
 RUN_IN = ("auto", "thread", "foreground")
@@ -124,10 +127,12 @@ class StylePanel:
             self.layer_boxes[layer], self.weights[layer] = box, slider
             rows.append(W.HBox([box, slider]))
 
-        self.optimizer = W.ToggleButtons(options=[("L-BFGS", "lbfgs"), ("Adam", "adam")],
+        labels = [OPTIMIZER_LABELS.get(o, (o, o)) for o in train.OPTIMIZERS]
+        self.optimizer = W.ToggleButtons(options=[(label, o) for (label, _), o in zip(labels, train.OPTIMIZERS)],
+                                         tooltips=[tip for _, tip in labels],
                                          value=s.optimizer, description="optimiser",
                                          style={"description_width": "110px",
-                                                "button_width": "80px"})
+                                                "button_width": "90px"})
         self.learning_rate = W.FloatLogSlider(value=s.learning_rate, base=10, min=-1, max=2,
                                               step=0.1, description="Adam lr",
                                               disabled=s.optimizer != "adam", **wide)
