@@ -193,6 +193,9 @@ def stylize(content, style, preset=None, callback=None, progress=True, masks=Non
     """
     s = make_settings(preset, **settings)
     _check_styles(style, s, masks)
+    if start is not None and (np.ndim(start) != 3 or np.shape(start)[2] != 3):
+        raise ValueError(f"start must be a picture of shape (height, width, 3), not one of shape "
+                         f"{np.shape(start)}; give a Result's best_image, for example")
     try:
         return _stylize(content, style, s, callback, progress, masks, start)
     except tf.errors.ResourceExhaustedError:
