@@ -6,20 +6,25 @@ as in Schmidt's minConf_TMP):
 
 1. pixels at a bound whose gradient pushes them further out are *held*: their gradient is
    set to 0 before the recursion and their step to 0 after it;
-2. d = −H ∇L on the others, H the L-BFGS inverse Hessian from the last m pairs (s, y);
-3. the step is x(t) = clip(x + t d, 0, 255), t = 1 first, halved (or interpolated) until
-   Armijo's condition L(x(t)) ≤ L(x) + c₁ ∇Lᵀ(x(t) − x) holds; s = x(t) − x, y = ∇L(x(t)) − ∇L(x).
+2. the quasi-Newton step −H ∇L on the others (H the L-BFGS inverse Hessian from the last m
+   pairs (s, y), the two-loop recursion), projected into the box: d = clip(x − H ∇L) − x;
+3. x(t) = x + t d, which stays in the box for t in (0, 1]: t = 1 first, then shorter (Moré &
+   Thuente's cubic or quadratic choice, as L-BFGS-B's line search makes it) until Armijo's
+   condition L(x(t)) ≤ L(x) + c₁ t ∇Lᵀd holds; s = t d, y = ∇L(x(t)) − ∇L(x).
+
+With no pairs yet (H = I) the first step is L-BFGS-B's first step exactly: the projected
+x − ∇L, then the same shortening.
 
 Why projection and not a bounded reparametrisation (x = 127.5 (1 + tanh u)): the
 reparametrised problem is another objective, whose gradient vanishes where pixels
 saturate (and in style transfer many do), so its losses at equal evaluations are not
 L-BFGS-B's; projection optimises the course's own L_total over the same box, takes a
-full step wherever no pixel is at a bound, and is what L-BFGS-B's Cauchy point does in
-one step.  (Unbounded L-BFGS clipped at the end loses 7 % of the loss: docs/performance.md.)
+full step wherever no pixel is at a bound, and agrees with L-BFGS-B's losses at equal
+evaluations (tests/test_lbfgs.py).  (Unbounded L-BFGS clipped at the end loses 7 % of the loss: docs/performance.md.)
 
 All vectors are float32 and stay where TensorFlow computes (the GPU, if there is one): the
-recursion is 4m vector operations, a few milliseconds at 512 px, where SciPy's L-BFGS-B
-spends 25-180 ms an iteration in double precision on the CPU (docs/performance.md).
+recursion is 4m vector operations, where SciPy's L-BFGS-B spends 25-180 ms an iteration in
+double precision on the CPU: about a tenth of that (measured, docs/performance.md).
 `optimizer="lbfgs-scipy"` runs SciPy's L-BFGS-B instead, for comparison.
 """
 import numpy as np
@@ -27,7 +32,6 @@ import tensorflow as tf
 
 LOW, HIGH = 0.0, 255.0
 ARMIJO = 1e-4                   # c₁: the decrease asked of a step, as a share of the slope's
-HOLD = True
 MAX_TRIES = 20                  # evaluations in one line search before giving up
 
 
@@ -41,7 +45,7 @@ def direction(g, x, S, Y, rho, newest, count):
     `count` the pairs held; rho_i = 1 / s_iᵀy_i.  H₀ = γI with γ = sᵀy / yᵀy of the newest pair.
     """
     free = tf.cast(~(((x <= LOW) & (g > 0)) | ((x >= HIGH) & (g < 0))), tf.float32)
-    q = g * free if HOLD else g
+    q = g * free
     m = tf.shape(S)[0]
     slot = lambda i: tf.math.floormod(newest - i, m)            # i = 0: the newest pair
 
@@ -92,11 +96,10 @@ def _shorter(t, f, slope, f_t, slope_t):
     quadratic = t * slope / (2 * (slope - (f_t - f) / t))       # the parabola's minimiser
     d1 = slope + slope_t - 3 * (f_t - f) / t
     d2 = d1 * d1 - slope * slope_t
-    cubic = quadratic
+    cubic = quadratic                                            # no real cubic minimiser
     if d2 >= 0:
         d2 = d2 ** 0.5
-        cubic = t * (slope_t + d2 - d1) / (slope_t - slope + 2 * d2)
-        cubic = t - cubic
+        cubic = t - t * (slope_t + d2 - d1) / (slope_t - slope + 2 * d2)   # Nocedal & Wright Eq. 3.59
     new = cubic if abs(cubic) < abs(quadratic) else cubic + (quadratic - cubic) / 2
     return min(max(new, t / 1000), t / 2) if new == new else t / 2
 
@@ -105,8 +108,9 @@ def minimize(value_and_grad, x0, steps, memory=20, on_evaluation=None, on_step=N
     """Minimise a function of an image in [0, 255] with `steps` L-BFGS iterations.
 
     value_and_grad(x) -> (L, ∇L) for x shaped like x0 (float32 tensors; L a scalar, or a dict
-    whose "total" is); on_evaluation(x, L) after every evaluation, with x shaped like x0, on_step() after every iteration (either
-    may raise to stop).  Stops early after 3·steps evaluations, or when no step decreases L.
+    whose "total" is); on_evaluation(x, L) after every evaluation, on_step() after every
+    iteration (either may raise to stop).  Stops early after 3·steps evaluations, or when no
+    step decreases L.
     Returns (x, L) of the last accepted iterate.
     """
     shape, n = x0.shape, int(np.prod(x0.shape))
@@ -135,7 +139,7 @@ def minimize(value_and_grad, x0, steps, memory=20, on_evaluation=None, on_step=N
             slope = float(slope)
             if not slope < 0:
                 break                             # a stationary point of the box: done
-        t = 1.0          # with no pairs yet (H₀ = I) a full step x − ∇L, projected, as L-BFGS-B's first
+        t = 1.0                                   # with no pairs yet: x − ∇L projected, L-BFGS-B's first
         for _try in range(MAX_TRIES):
             x_t, s = _step(x, d, tf.constant(t, tf.float32))
             f_t, g_t = evaluate(x_t)

@@ -6,7 +6,8 @@ Voilà runs the notebook ``app/present.ipynb`` (shipped inside the package) and 
 `App().page` with no code: thumbnails to choose the photograph and the painting (or an
 upload), the two beside a large live preview, a loss curve that grows while it runs, every
 setting of `widgets.StylePanel`, Run (or Enter), Stop and Save.  The "quick look" first
-paints a small picture, which gives a preview within seconds, then the chosen size.
+paints a small picture, which gives a preview within seconds, then the chosen size, starting
+from the small picture upsampled (a warm start).
 Runs are deterministic: the same settings give the same picture.
 """
 import dataclasses
