@@ -37,7 +37,7 @@ class Settings:
     seed: int = 0
     deterministic: bool = True
     every: int = 10                       # call `callback` every this many steps
-    lbfgs_memory: int = 20                # L-BFGS-B only: curvature pairs kept (SciPy's maxcor)
+    lbfgs_memory: int = 20                # L-BFGS only (both): curvature pairs kept (SciPy's maxcor)
     adam_beta_1: float = 0.9              # Adam only: decay of the running mean of gradients
     adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
     precision: str = "auto"               # of the convolutions: "auto" (bfloat16/float16 where the
