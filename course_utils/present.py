@@ -6,8 +6,7 @@ Voilà runs the notebook ``app/present.ipynb`` (shipped inside the package) and 
 `App().page` with no code: thumbnails to choose the photograph and the painting (or an
 upload), the two beside a large live preview, a loss curve that grows while it runs, every
 setting of `widgets.StylePanel`, Run (or Enter), Stop and Save.  The "quick look" first
-paints a small picture, which gives a preview within seconds, then the chosen size, starting
-from the small picture upsampled (a warm start).
+paints a small picture, which gives a preview within seconds, then the chosen size.
 Runs are deterministic: the same settings give the same picture.
 """
 import dataclasses
@@ -217,16 +216,14 @@ class App(StylePanel):
         return [("", settings)]
 
     def _work(self, content, style, settings):
-        start, picture = time.perf_counter(), None
+        start = time.perf_counter()
         try:
             for stage, s in self._stages(settings):
                 self._stage, self._steps = stage, s["steps"]
-                # the quick look's picture, upsampled, starts the full-size run (a warm start)
-                result = train.stylize(content, style, preset=self.preset, start=picture,
+                result = train.stylize(content, style, preset=self.preset,
                                        callback=self._callback, progress=False, **s)
                 if result.stopped_reason:
                     break
-                picture = result.best_image
         except Exception as err:
             self._say(f"run failed: {one_line(err)}", error=True)
         except KeyboardInterrupt:                # the foreground mode's Stop, before an image
