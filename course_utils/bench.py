@@ -14,9 +14,9 @@ Tübingen in the style of The Starry Night, with the course's default objective
    (model build included), also at a matmul rate of 500 GFLOP/s (`demo_seconds_at_500`),
    and the float32 score (`train.measure`) of its image over recipe (c)'s loss; then a
    second run in the same process, which pays no load and no trace; then the app's Run
-   twice (its 128 px quick look, whose picture starts the full-size run): seconds to
-   1.10 × recipe (c)'s loss with and without that warm start, and the second Run's
-   first preview.
+   twice (its 128 px quick look, then the full-size run, here started from the quick
+   look's picture): seconds to 1.10 × recipe (c)'s loss with and without that warm start,
+   and the second Run's first preview.
 4. Peak resident memory of a 512 px run (`quality`, in a fresh process).
 
 `--quick` runs a small version (a minute or two; parts 2 and 3 at 128 px) to check
@@ -240,7 +240,8 @@ def seconds_to(history, target, offset=0.0):
 
 
 def app_run(values, quick):
-    """The app's Run: the quick look, whose picture starts the full-size run (a warm start).
+    """The app's Run, its quick look then the full-size run, the latter started from the quick
+    look's picture (a warm start, which the app itself does not make: docs/performance.md).
     Returns (seconds from the click to the first preview, the quick look, the full run)."""
     clicked, previews = time.perf_counter(), []
     look = run(dict(values, **quick), callback=lambda *_: previews.append(time.perf_counter()))
