@@ -45,7 +45,8 @@ class Control:
         return self.flag or "--" + self.name.replace("_", "-")
 
 
-OPTIMIZERS = (("lbfgs", "L-BFGS"), ("adam", "Adam"))
+# "lbfgs": L-BFGS inside TensorFlow (`lbfgs`); "lbfgs-scipy": SciPy's L-BFGS-B; "adam": Keras's Adam
+OPTIMIZERS = (("lbfgs", "L-BFGS"), ("lbfgs-scipy", "L-BFGS-B (SciPy)"), ("adam", "Adam"))
 INITS = (("content", "the photograph"), ("colour", "the photograph, recoloured"),
          ("noise", "white noise"), ("style", "the painting"), ("mix", "60 % noise + 40 % photograph"))
 POOLINGS = (("avg", "average"), ("max", "max"))
@@ -61,7 +62,8 @@ CONTROLS = (
     Control("content_layers", "layers", "content layer", "e.g. conv4_2"),
     Control("style_layers", "layers", "style layers", "e.g. conv1_1,conv2_1"),
     Control("style_weights", "numbers", "w_l", "w_l per style layer, e.g. 1,1,1,1,1"),
-    Control("optimizer", "choice", "optimiser", "the optimiser", OPTIMIZERS),
+    Control("optimizer", "choice", "optimiser",
+            "lbfgs (default: L-BFGS in TensorFlow), lbfgs-scipy (SciPy's L-BFGS-B) or adam", OPTIMIZERS),
     Control("learning_rate", "float", "Adam lr", "Adam's learning rate, in pixel units (0..255)",
             low=-1, high=2, step=0.1, log=10),
     Control("init", "choice", "start from", "the picture the optimisation starts from", INITS),

@@ -12,6 +12,7 @@ from . import controls, images, vgg
 
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 INITS = controls.values("init")
+OPTIMIZERS = controls.values("optimizer")     # lbfgs (in TensorFlow), lbfgs-scipy, adam
 CHOICES = [c for c in controls.CONTROLS if c.kind == "choice"]   # their values: from `controls`
 
 
@@ -24,7 +25,7 @@ class Settings:
     alpha: float = 1e-3                   # α/β = 10⁻³, as in the paper's Figure 2
     beta: float = 1.0
     tv_weight: float = 0.0
-    optimizer: str = "lbfgs"              # "lbfgs" (SciPy L-BFGS-B) or "adam"
+    optimizer: str = "lbfgs"              # one of OPTIMIZERS: "lbfgs" (in TensorFlow), "lbfgs-scipy", "adam"
     learning_rate: float = 10.0           # Adam only, in pixel units (0..255)
     init: str = "content"                 # "content", "colour" (content in the style's colours),
                                           # "noise", "style", "mix" (0.6 noise + 0.4 content)
@@ -34,7 +35,7 @@ class Settings:
     seed: int = 0
     deterministic: bool = True
     every: int = 10                       # call `callback` every this many steps
-    lbfgs_memory: int = 20                # L-BFGS-B only: curvature pairs kept (SciPy's maxcor)
+    lbfgs_memory: int = 20                # L-BFGS only (both): curvature pairs kept (SciPy's maxcor)
     adam_beta_1: float = 0.9              # Adam only: decay of the running mean of gradients
     adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
     precision: str = "auto"               # of the convolutions: "auto" (bfloat16/float16 where the

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from . import colour, images, masks as regions, vgg
+from . import colour, images, lbfgs, masks as regions, vgg
 from .objective import Objective, measure, pictures
 from .presets import GPU_OVERRIDES, PRESETS, default_preset, device, make_settings, preset
-from .settings import INITS, PAPER_STYLE_LAYERS, Settings, validate
+from .settings import INITS, OPTIMIZERS, PAPER_STYLE_LAYERS, Settings, validate
 
 # What the notebooks use: the run, and (from their owners) the settings, presets and objective.
 __all__ = ["stylize", "Result", "Tracker", "Objective", "measure", "pictures", "Settings",
-           "validate", "INITS", "PAPER_STYLE_LAYERS", "PRESETS", "GPU_OVERRIDES", "preset",
+           "validate", "INITS", "OPTIMIZERS", "PAPER_STYLE_LAYERS", "PRESETS", "GPU_OVERRIDES", "preset",
            "make_settings", "default_preset", "device"]
 
 
@@ -133,6 +133,14 @@ def _one_blas_thread():
 
 
 def _run_lbfgs(objective, x0, s, tracker):
+    """L-BFGS inside TensorFlow, in float32, the box [0, 255] by projection (`lbfgs`)."""
+    lbfgs.minimize(objective.value_and_grad, x0[None], s.steps, s.lbfgs_memory,
+                   on_evaluation=lambda x, t: tracker.evaluated(x.numpy(), t),
+                   on_step=tracker.step)
+
+
+def _run_scipy_lbfgs(objective, x0, s, tracker):
+    """SciPy's L-BFGS-B (Fortran's, now C, in float64) in the box [0, 255] (`lbfgs-scipy`)."""
     from scipy.optimize import Bounds, minimize
     shape = (1,) + x0.shape
 
@@ -170,7 +178,8 @@ def _run_adam(objective, x0, s, tracker):
         tracker.step()
 
 
-def stylize(content, style, preset=None, callback=None, progress=True, masks=None, **settings):
+def stylize(content, style, preset=None, callback=None, progress=True, masks=None, start=None,
+            **settings):
     """Paint `content` in the style of `style`; returns a `Result`.
 
     content, style: asset names ("tubingen"), paths, PIL images or arrays; `style` may be
@@ -179,6 +188,8 @@ def stylize(content, style, preset=None, callback=None, progress=True, masks=Non
     pictures): region k is matched to style k with guided Gram matrices (`masks`).
     preset: "ci", "demo", "quality" or "seed" (default: $COURSE_PRESET, else by device),
     or a `Settings` (built once by the caller).
+    start: None, or a picture (any size: resized) to start from instead of `init`, such as a
+    smaller run's result (a warm start).
     settings: any field of `Settings`, overriding the preset.
     callback(step, image, history) runs every `every` steps; return True to stop.
     Ctrl-C stops the run and returns the best image so far.  A non-finite loss stops
@@ -190,8 +201,11 @@ def stylize(content, style, preset=None, callback=None, progress=True, masks=Non
     else:
         s = make_settings(preset, **settings)
     _check_styles(style, s, masks)
+    if start is not None and (np.ndim(start) != 3 or np.shape(start)[2] != 3):
+        raise ValueError(f"start must be a picture of shape (height, width, 3), not one of shape "
+                         f"{np.shape(start)}; give a Result's best_image, for example")
     try:
-        return _stylize(content, style, s, callback, progress, masks)
+        return _stylize(content, style, s, callback, progress, masks, start)
     except tf.errors.ResourceExhaustedError:
         pass                                      # retried below, outside this handler
     smaller = max(vgg.min_size(s.content_layers + s.style_layers), s.size * 3 // 4)
@@ -202,7 +216,7 @@ def stylize(content, style, preset=None, callback=None, progress=True, masks=Non
     warnings.warn(message, stacklevel=2)
     try:
         smaller_s = dataclasses.replace(s, size=smaller, stages=tuple(x for x in s.stages if x < smaller))
-        result = _stylize(content, style, smaller_s, callback, progress, masks)
+        result = _stylize(content, style, smaller_s, callback, progress, masks, start)
     except tf.errors.ResourceExhaustedError:
         raise MemoryError(f"out of memory at {s.size} px and again at {smaller} px; choose a "
                           "smaller size, or close other programs or notebooks") from None
@@ -225,11 +239,12 @@ def _check_styles(style, s, masks):
             raise ValueError(f"{len(masks)} masks for {count} style(s); give one mask per style")
 
 
-def _stylize(content, style, s, callback, progress, masks=None):
-    """Run each size of `s.stages`, then `s.size`: each result, upsampled, starts the next."""
+def _stylize(content, style, s, callback, progress, masks=None, x0=None):
+    """Run each size of `s.stages`, then `s.size`: each result, upsampled, starts the next
+    (and x0, if given, the first)."""
     if not s.stages:
-        return _stylize_at(content, style, s, callback, progress, masks)
-    start, x0, done = time.perf_counter(), None, []
+        return _stylize_at(content, style, s, callback, progress, masks, x0)
+    start, done = time.perf_counter(), []
     for size in s.stages + (s.size,):
         done.append(_stylize_at(content, style, dataclasses.replace(s, size=size, stages=()),
                                 callback, progress, masks, x0))
@@ -266,7 +281,7 @@ def _stylize_at(content, style, s, callback, progress, masks=None, x0=None):
         else:                                     # the previous stage's picture, upsampled
             x0 = _resized(x0, photo)
             x0 = colour.grey(x0) if s.colour == "luminance" else x0
-        run = _run_lbfgs if s.optimizer == "lbfgs" else _run_adam
+        run = {"lbfgs": _run_lbfgs, "lbfgs-scipy": _run_scipy_lbfgs, "adam": _run_adam}[s.optimizer]
         try:
             run(objective, x0, s, tracker)
         except KeyboardInterrupt:

@@ -54,8 +54,18 @@ def spy_on_minimize(monkeypatch, record):
 def test_lbfgs_memory_reaches_scipy(monkeypatch):
     memories = []
     spy_on_minimize(monkeypatch, lambda kwargs: memories.append(kwargs["options"]["maxcor"]))
-    train.stylize("tubingen", "starry_night", lbfgs_memory=3, **TINY)
+    train.stylize("tubingen", "starry_night", optimizer="lbfgs-scipy", lbfgs_memory=3, **TINY)
     assert memories == [3]
+
+
+def test_lbfgs_memory_sizes_the_tensorflow_optimisers_pairs(monkeypatch):
+    from course_utils import lbfgs
+    held = []
+    original = lbfgs.direction
+    monkeypatch.setattr(lbfgs, "direction", lambda g, x, S, Y, *rest: (
+        held.append((S.shape[0], Y.shape[0])), original(g, x, S, Y, *rest))[1])
+    train.stylize("tubingen", "starry_night", lbfgs_memory=3, **TINY)
+    assert held and set(held) == {(3, 3)}
 
 
 def test_blas_runs_on_one_thread_during_lbfgs(monkeypatch):
@@ -63,7 +73,7 @@ def test_blas_runs_on_one_thread_during_lbfgs(monkeypatch):
     threads = []
     spy_on_minimize(monkeypatch, lambda kwargs: threads.extend(
         i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"))
-    train.stylize("tubingen", "starry_night", **TINY)
+    train.stylize("tubingen", "starry_night", optimizer="lbfgs-scipy", **TINY)
     assert threads and set(threads) == {1}
 
 
@@ -90,7 +100,7 @@ def test_history_counts_lbfgs_evaluations():
 
 
 @pytest.mark.parametrize("bad", [dict(lbfgs_memory=0), dict(lbfgs_memory=2.5), dict(adam_beta_1=1.0),
-                                 dict(adam_epsilon=0.0), dict(init="color")])
+                                 dict(adam_epsilon=0.0), dict(init="color"), dict(optimizer="lbfgsb")])
 def test_bad_lever_settings_say_which(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):

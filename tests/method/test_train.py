@@ -7,7 +7,7 @@ from course_utils import train
 TINY = dict(size=48, steps=8, every=4, progress=False)
 
 
-@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.parametrize("optimizer", train.OPTIMIZERS)
 def test_loss_falls_with_each_optimiser(optimizer):
     r = train.stylize("tubingen", "starry_night", optimizer=optimizer, **TINY)
     totals = [h["total"] for h in r.history]

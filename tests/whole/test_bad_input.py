@@ -297,7 +297,7 @@ BAD_SETTINGS = [
     (dict(size=64.5), r"whole number of pixels ≥ 16, not 64\.5"),
     (dict(learning_rate=0.0), r"learning_rate must be a finite number > 0"),
     (dict(alpha=0.0, beta=0.0), r"alpha and beta are both 0"),
-    (dict(optimizer="sgd"), r"optimizer must be 'lbfgs' or 'adam'"),
+    (dict(optimizer="sgd"), r"optimizer must be 'lbfgs', 'lbfgs-scipy' or 'adam', not 'sgd'"),
     (dict(stepz=3), r"unknown setting\(s\) stepz; valid: content_layers"),
 ]
 
