@@ -134,6 +134,10 @@ def pipeline(photo=None, painting=None, x=None, style_layers=("conv1_1", "conv2_
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+    painting, x, photo = (None if p is None else to_uint8(p) for p in (painting, x, photo))
+    for p in (painting, x, photo):                   # checked before a figure is opened
+        if p is not None and (p.ndim != 3 or p.shape[-1] != 3):
+            raise ValueError(f"pipeline: pictures are (H, W, 3) arrays; got shape {p.shape}")
     blue, orange, red, grey = "#1f77b4", "#d35400", "#c0392b", "#7f8c8d"
     fig, ax = plt.subplots(figsize=(13, 6.6))
     ax.set_xlim(0, 124)
@@ -156,7 +160,7 @@ def pipeline(photo=None, painting=None, x=None, style_layers=("conv1_1", "conv2_
     where = {}                                       # (row, layer) -> (x, y) of its dot
     for key, (y, picture, label, colour) in rows.items():
         if picture is not None:
-            ax.imshow(to_uint8(picture), extent=(0, 12, y - 6, y + 6), aspect="auto", zorder=2)
+            ax.imshow(picture, extent=(0, 12, y - 6, y + 6), aspect="auto", zorder=2)
         else:
             ax.add_patch(Rectangle((0, y - 6), 12, 12, fc="#ecf0f1", ec=grey))
         if key == "x":                               # above it: the gradient passes below

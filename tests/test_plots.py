@@ -32,3 +32,12 @@ def test_pipeline_names_the_layers_each_loss_reads():
     assert {"conv1_1", "conv3_1", "conv4_2"} <= texts
     assert "conv5_1" not in texts                     # not a style layer here: not labelled
     assert len(fig.axes[0].images) == 3
+
+
+def test_pipeline_refuses_a_bad_picture_before_opening_a_figure():
+    import numpy as np
+    import pytest
+    before = plt.get_fignums()
+    with pytest.raises(ValueError, match="pipeline: pictures are"):
+        plots.pipeline(np.zeros((1, 4, 3, 5)))
+    assert plt.get_fignums() == before
