@@ -230,7 +230,7 @@ def pipeline(photo=None, painting=None, x=None, style_layers=("conv1_1", "conv2_
     ax.plot([total_box[0] + 7, total_box[0] + 7, 104], [total_box[1] - 0.6, 27, 27], color=red,
             lw=2, ls="--")
     arrow((104, 27), (12.8, 27), red, ls="--", lw=2)
-    ax.text(48, 26.2, r"gradient $\partial\mathcal{L}_{total}/\partial\vec x$, back through "
+    ax.text(53, 26.2, r"gradient $\partial\mathcal{L}_{total}/\partial\vec x$, back through "
             r"VGG-19 to the pixels of $\vec x$; the optimiser (L-BFGS) changes them, and the loop runs again",
             ha="center", va="top", fontsize=9, color=red,
             bbox=dict(fc="white", ec="none", pad=0.5))
