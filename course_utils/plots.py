@@ -117,3 +117,122 @@ def save_figure(fig, name):
     """
     folder = os.environ.get("COURSE_FIGURES_DIR")
     return write_figure(fig, Path(folder) / f"{name}.png") if folder else None
+
+
+# The network as the pipeline figure draws it: each block's convolutions, then a pooling.
+_BLOCKS = (("conv1_1", "conv1_2"), ("conv2_1", "conv2_2"),
+           ("conv3_1", "conv3_2", "conv3_3", "conv3_4"),
+           ("conv4_1", "conv4_2", "conv4_3", "conv4_4"), ("conv5_1",))
+
+
+def pipeline(photo=None, painting=None, x=None, style_layers=("conv1_1", "conv2_1", "conv3_1",
+             "conv4_1", "conv5_1"), content_layer="conv4_2"):
+    """The whole method in one picture: photograph p, painting a and image x through VGG-19;
+    which layers feed L_content and L_style; the gradient of L_total back to the pixels of x.
+
+    photo, painting, x: pictures (arrays 0..255) to show, or None for an empty frame.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+    painting, x, photo = (None if p is None else to_uint8(p) for p in (painting, x, photo))
+    for p in (painting, x, photo):                   # checked before a figure is opened
+        if p is not None and (p.ndim != 3 or p.shape[-1] != 3):
+            raise ValueError(f"pipeline: pictures are (H, W, 3) arrays; got shape {p.shape}")
+    blue, orange, red, grey = "#1f77b4", "#d35400", "#c0392b", "#7f8c8d"
+    fig, ax = plt.subplots(figsize=(13, 6.6))
+    ax.set_xlim(0, 124)
+    ax.set_ylim(-3, 66)
+    ax.axis("off")
+
+    def arrow(start, end, colour, ls="-", lw=1.4):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=colour,
+                                     lw=lw, linestyle=ls))
+
+    def box(x0, y0, w, h, text, colour):
+        ax.add_patch(FancyBboxPatch((x0, y0), w, h, boxstyle="round,pad=0.4", fc="white",
+                                    ec=colour, lw=1.6))
+        ax.text(x0 + w / 2, y0 + h / 2, text, ha="center", va="center", fontsize=10)
+
+    # Three rows: the painting a (top), the image x being made (middle), the photograph p (bottom).
+    rows = {"a": (53, painting, r"painting $\vec a$", orange),
+            "x": (32, x, r"image $\vec x$: its pixels change", red),
+            "p": (9, photo, r"photograph $\vec p$", blue)}
+    where = {}                                       # (row, layer) -> (x, y) of its dot
+    for key, (y, picture, label, colour) in rows.items():
+        if picture is not None:
+            ax.imshow(picture, extent=(0, 12, y - 6, y + 6), aspect="auto", zorder=2)
+        else:
+            ax.add_patch(Rectangle((0, y - 6), 12, 12, fc="#ecf0f1", ec=grey))
+        if key == "x":                               # above it: the gradient passes below
+            ax.text(6, y + 6.8, label, ha="center", va="bottom", fontsize=9, color=colour)
+        else:
+            ax.text(6, y - 6.8, label, ha="center", va="top", fontsize=9, color=colour)
+        arrow((12.5, y), (16, y), grey)
+        left = 16.5
+        for b, convs in enumerate(_BLOCKS):
+            width = 2.4 * len(convs) + 1.0
+            ax.add_patch(Rectangle((left, y - 3.2), width, 6.4, fc="#f4f6f7", ec=grey, lw=0.8))
+            for k, name in enumerate(convs):
+                cx = left + 1.7 + 2.4 * k
+                used = ((key in "ax" and name in style_layers)
+                        or (key in "px" and name == content_layer))
+                dot = (orange if name in style_layers else blue) if used else "#bdc3c7"
+                ax.plot(cx, y, "o", ms=7 if used else 4, color=dot, zorder=3)
+                if used:
+                    where[key, name] = (cx, y)
+            if b < len(_BLOCKS) - 1:
+                ax.text(left + width + 0.35, y, "pool", rotation=90, ha="left", va="center",
+                        fontsize=6.5, color=grey)
+            left += width + 1.9
+    ax.text(0, 65.5, "Each row: the same VGG-19, its weights fixed (grey dots: its other "
+            "convolutions; large dots: the layers the losses use)", fontsize=9, color=grey, va="top")
+    for name in style_layers:                        # layer names above the painting's row
+        if ("a", name) in where:
+            ax.text(where["a", name][0], 57, name, ha="left", fontsize=8, rotation=35, color=orange)
+    if ("p", content_layer) in where:
+        ax.text(where["p", content_layer][0], 4.8, content_layer, ha="center", va="top",
+                fontsize=8, color=blue)
+
+    # Style: Gram matrices of a (A^l) and of x (G^l) at each style layer, into L_style.
+    style_box, content_box, total_box = (87, 39.5, 16, 8), (87, 13.5, 16, 8), (108.5, 27, 14, 9)
+    for key, bus_y in (("a", 47), ("x", 38.5)):
+        xs = [where[key, n][0] for n in style_layers if (key, n) in where]
+        for cx in xs:
+            ax.plot([cx, cx], [rows[key][0] + (-0.6 if key == "a" else 0.6), bus_y], color=orange, lw=1)
+        if xs:
+            ax.plot([min(xs), 80], [bus_y, bus_y], color=orange, lw=1.4)
+            arrow((80, bus_y), (style_box[0] - 0.6, style_box[1] + style_box[3] / 2), orange)
+    ax.text(79, 47.6, r"$A^l$: Gram matrices of $\vec a$", ha="right", va="bottom", fontsize=9,
+            color=orange)
+    ax.text(79, 37.9, r"$G^l = F^l F^{l\top}$ of $\vec x$", ha="right", va="top", fontsize=9,
+            color=orange)
+    box(*style_box, "$\\mathcal{L}_{style} = \\sum_l w_l E_l$\n"
+        "$E_l = \\frac{\\sum (G^l - A^l)^2}{4 N_l^2 M_l^2}$", orange)
+
+    # Content: F at conv4_2 of x against P of the photograph, into L_content.
+    for key, bus_y in (("x", 22), ("p", 15.5)):
+        if (key, content_layer) in where:
+            cx, cy = where[key, content_layer]
+            ax.plot([cx, cx], [cy + (-0.6 if key == "x" else 0.6), bus_y], color=blue, lw=1)
+            ax.plot([cx, 80], [bus_y, bus_y], color=blue, lw=1.4)
+            arrow((80, bus_y), (content_box[0] - 0.6, content_box[1] + content_box[3] / 2), blue)
+    ax.text(79, 22.6, r"$F$ of $\vec x$ at " + content_layer, ha="right", va="bottom", fontsize=9,
+            color=blue)
+    ax.text(79, 14.9, r"$P$ of $\vec p$", ha="right", va="top", fontsize=9, color=blue)
+    box(*content_box, "$\\mathcal{L}_{content}$\n$= \\frac{1}{2}\\sum (F - P)^2$", blue)
+
+    box(*total_box, "$\\mathcal{L}_{total}$\n$= \\alpha\\,\\mathcal{L}_{content}$\n"
+        "$+\\;\\beta\\,\\mathcal{L}_{style}$", "black")
+    arrow((style_box[0] + style_box[2] + 0.5, style_box[1] + 2), (total_box[0] - 0.5, 34), orange)
+    arrow((content_box[0] + content_box[2] + 0.5, content_box[1] + 6), (total_box[0] - 0.5, 29), blue)
+
+    # The gradient flows back from L_total through x's network to its pixels.
+    ax.plot([total_box[0] + 7, total_box[0] + 7, 104], [total_box[1] - 0.6, 27, 27], color=red,
+            lw=2, ls="--")
+    arrow((104, 27), (12.8, 27), red, ls="--", lw=2)
+    ax.text(53, 26.2, r"gradient $\partial\mathcal{L}_{total}/\partial\vec x$, back through "
+            r"VGG-19 to the pixels of $\vec x$; the optimiser (L-BFGS) changes them, and the loop runs again",
+            ha="center", va="top", fontsize=9, color=red,
+            bbox=dict(fc="white", ec="none", pad=0.5))
+    fig.tight_layout()
+    return fig

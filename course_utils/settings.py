@@ -18,7 +18,9 @@ CHOICES = [c for c in controls.CONTROLS if c.kind == "choice"]   # their values:
 
 @dataclass
 class Settings:
-    """Everything that defines one run.  Defaults are the paper's (Figure 2)."""
+    """Everything that defines one run.  Defaults are the paper's (Figure 2) except the start:
+    `init="content"`, the photograph, where the paper starts from white noise (`init="noise"`);
+    the `demo` and `quality` presets start from the photograph in the painting's colours."""
     content_layers: tuple = ("conv4_2",)
     style_layers: tuple = PAPER_STYLE_LAYERS
     style_weights: tuple = None           # w_l; None means 1/len(style_layers) each
