@@ -41,7 +41,7 @@ def direction(g, x, S, Y, rho, newest, count):
 
     H ∇L comes from the two-loop recursion on the free pixels (those not held at a bound).
 
-    S, Y: (m, n) variables holding the pairs s_i, y_i in a ring, `newest` its last slot and
+    S, Y: (m, n) tensors (the variables' values) holding the pairs s_i, y_i in a ring, `newest` its last slot and
     `count` the pairs held; rho_i = 1 / s_iᵀy_i.  H₀ = γI with γ = sᵀy / yᵀy of the newest pair.
     """
     free = tf.cast(~(((x <= LOW) & (g > 0)) | ((x >= HIGH) & (g < 0))), tf.float32)
@@ -82,8 +82,9 @@ def _dot(a, b):
     return tf.reduce_sum(a * b)
 
 
-@tf.function(autograph=False, reduce_retracing=True)
 def _remember(S, Y, rho, j, s, y, sy):
+    """Keep the pair (s, y) in slot j of the ring (three eager scatters, no trace: a traced
+    function would be keyed on the variables themselves)."""
     S.scatter_update(tf.IndexedSlices(s[None], j[None]))
     Y.scatter_update(tf.IndexedSlices(y[None], j[None]))
     rho.scatter_update(tf.IndexedSlices((1.0 / sy)[None], j[None]))
@@ -131,11 +132,13 @@ def minimize(value_and_grad, x0, steps, memory=20, on_evaluation=None, on_step=N
     x = tf.clip_by_value(flat(tf.constant(x0, tf.float32)), LOW, HIGH)
     f, g = evaluate(x)
     for _ in range(steps):
-        d, slope = direction(g, x, S, Y, rho, tf.constant(newest), tf.constant(count))
+        d, slope = direction(g, x, S.value(), Y.value(), rho.value(), tf.constant(newest),
+                             tf.constant(count))
         slope = float(slope)
         if not slope < 0:                         # not a descent direction: forget, go downhill
             count = 0
-            d, slope = direction(g, x, S, Y, rho, tf.constant(newest), tf.constant(0))
+            d, slope = direction(g, x, S.value(), Y.value(), rho.value(), tf.constant(newest),
+                                 tf.constant(0))
             slope = float(slope)
             if not slope < 0:
                 break                             # a stationary point of the box: done

@@ -33,7 +33,8 @@ def test_two_loop_recursion_is_the_bfgs_inverse_hessian():
                         tf.constant(y, tf.float32), tf.constant(s @ y, tf.float32))
     g = rng.normal(size=n) * 0.1
     x = np.full(n, 128.0)                        # far from the box's walls: no pixel held or clipped
-    d, slope = lbfgs.direction(tf.constant(g, tf.float32), tf.constant(x, tf.float32), S, Y, rho,
+    d, slope = lbfgs.direction(tf.constant(g, tf.float32), tf.constant(x, tf.float32),
+                               S.value(), Y.value(), rho.value(),
                                tf.constant((len(pairs) - 1) % memory), tf.constant(memory))
     expected = -dense_inverse_hessian(pairs[-memory:], n) @ g
     np.testing.assert_allclose(d.numpy(), expected, rtol=1e-3, atol=1e-5)
