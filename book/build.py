@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "book"
 SOURCES = ["README.md", "docs", "notebooks"]        # from the repository, beside book/'s own pages
+PAGES = ["data/README.md"]                          # single pages of folders that hold more (data/)
 
 
 def mathjax_dir():
@@ -45,6 +46,9 @@ def stage(src):
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         else:
             shutil.copy2(item, target)
+    for page in PAGES:
+        (src / page).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / page, src / page)
     shutil.copytree(mathjax_dir(), src / "_static" / "mathjax", dirs_exist_ok=True,
                     ignore=MATHJAX_SKIP)
 
