@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "build" / "book" / "ci" / "html"
 PAGES = sorted(["README", "search", "genindex", *(p.stem for p in (ROOT / "book").glob("*.md")),
                 *(f"docs/{p.stem}" for p in (ROOT / "docs").glob("*.md")),
-                *(f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb"))])
+                *(f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb")),
+                "data/README"])                      # book/build.py's PAGES
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
