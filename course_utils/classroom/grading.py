@@ -5,10 +5,13 @@
 SUBMISSIONS holds one folder per student with their notebooks.  For each student and
 each notebook with exercises, only the notebook is copied into a clean temporary
 folder (a student's own course_utils or my_losses.py cannot shadow the course's), its
-check cells are put back as the course wrote them (plus the hidden tests), each followed
-by a cell that returns the checks' verdicts (`exercises.judge.verdicts`, as JSON), and it
-runs in a fresh kernel with the `ci` preset and a time limit for the whole notebook.  Each
-check cell's outcome, from the verdicts its checks gave, is one row of the CSV:
+check cells are put back as the course wrote them (plus the hidden tests), and it runs
+whole in a fresh kernel with the `ci` preset and a time limit: a notebook that does not
+finish, or whose kernel dies, loses the exercises from there on.  What the kernel printed
+or decided is not read.  Each exercise is judged out of the student's reach (`isolated`):
+a fresh process runs the student's exercise cells with the notebook's imports and
+definitions and calls the function on the cases' inputs; this process then loads the
+expected values and compares.  Each exercise is one row of the CSV:
 
     student, notebook, exercise, points, max_points, status, message, seconds
 
@@ -28,14 +31,14 @@ from pathlib import Path
 
 import nbformat
 
+from ..exercises import judge
 from ..files import write_atomically
-from . import handout
+from . import handout, isolated
 from .markers import read_notebook
 
 STATUSES = ("pass", "fail", "not_implemented", "error", "timeout", "missing")
 MARK = "course_grade_id"                  # cell metadata that finds a check cell after the run
-VERDICTS = "course_verdicts_of"           # ... and the cell after it that returns the verdicts
-VERDICT_CELL = '__import__("course_utils.exercises.judge", fromlist=["verdicts"]).verdicts()'
+CASE_SETS = (("visible", False), ("hidden", True))
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Exercise:
     grade_id: str
     points: float
     source: str                           # the check cell as the course wrote it, + hidden tests
+    function: str                         # the name of the student's function it checks
 
 
 def exercises(notebook_dir):
@@ -67,7 +71,8 @@ def exercises(notebook_dir):
             match = handout.CHECK_CALL.search(cell.source)
             name = match["name"] if match else meta["grade_id"]
             found.append(Exercise(path.name, name, meta["grade_id"], float(meta.get("points", 0)),
-                                  handout.with_hidden_tests(cell.source)))
+                                  handout.with_hidden_tests(cell.source),
+                                  match["fn"] if match else name))
     return found
 
 
@@ -88,15 +93,23 @@ def grade_notebook(path, checks, workdir, timeout):
     target = Path(workdir) / path.name
     nbformat.write(nb, str(target))
     seconds, stopped = _execute(nb, target.parent, timeout)
+    placed = [c for c in checks if c.grade_id not in absent]
+    where = {c.grade_id: next(i for i, cell in enumerate(nb.cells)
+                              if cell.metadata.get(MARK) == c.grade_id) for c in placed}
+    functions = {c.function for c in checks}
+    results = isolated.run(
+        [isolated.request(c.grade_id, c.function, c.name,
+                          isolated.program([cell.source for cell in nb.cells[:where[c.grade_id]]
+                                            if cell.cell_type == "code"], functions),
+                          CASE_SETS) for c in placed], workdir, timeout)
     rows = []
     for check in checks:
         if check.grade_id in absent:
             rows.append(_row(check, "error", "the check cell is missing and the exercise cell "
                                              "could not be found"))
             continue
-        index = next(i for i, c in enumerate(nb.cells) if c.metadata.get(MARK) == check.grade_id)
-        rows.append(_outcome(check, nb.cells[index], nb.cells[index + 1], seconds.get(index),
-                             stopped, index))
+        index = where[check.grade_id]
+        rows.append(_outcome(check, results[check.grade_id], seconds.get(index), stopped, index))
     return rows
 
 
@@ -115,8 +128,6 @@ def _restore_checks(nb, checks):
             nb.cells.insert(nb.cells.index(exercise) + 1, cell)
         cell.source, cell.outputs, cell.execution_count = check.source, [], None
         cell.metadata[MARK] = check.grade_id
-        verdicts = nbformat.v4.new_code_cell(VERDICT_CELL, metadata={VERDICTS: check.grade_id})
-        nb.cells.insert(nb.cells.index(cell) + 1, verdicts)
     return absent
 
 
@@ -134,9 +145,7 @@ def _execute(nb, cwd, timeout):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "COURSE_STUDENT_DIR", "COURSE_HIDDEN_ANSWERS")}
-    env["COURSE_PRESET"] = "ci"
+    env = isolated.student_env()
     client = NotebookClient(nb, timeout=timeout, allow_errors=True,
                             kernel_manager_class=_current_env_kernel_manager(),
                             resources={"metadata": {"path": str(cwd)}})
@@ -182,33 +191,25 @@ def _current_env_kernel_manager():
     return Manager
 
 
-def _outcome(check, cell, verdict_cell, seconds, stopped, index):
-    """The row of one executed (or not reached) check cell, from the verdicts its checks gave."""
+def _outcome(check, result, seconds, stopped, index):
+    """The row of one exercise: the notebook's run stopped before its check cell, or the
+    verdicts on what the student's function gave out of reach (visible, then hidden cases)."""
     if stopped is not None and index >= stopped[1]:
         if stopped[0] == "timeout":
             return _row(check, "timeout", "the notebook did not finish within the time limit",
                         seconds)
         return _row(check, "error", stopped[2], seconds)
-    given = [v for v in _verdicts(verdict_cell)
-             if v.get("name") == check.name and v.get("execution") == cell.execution_count]
-    failed = next((v for v in given if v.get("status") != "pass"), None)
-    if failed is not None:
-        return _row(check, failed["status"], _first_line(failed["message"]), seconds)
-    errors = [o for o in cell.outputs if o.output_type == "error"]
-    if errors:
-        return _row(check, "error", f"{errors[0].ename}: {_first_line(errors[0].evalue)}", seconds)
-    if not given:
-        return _row(check, "error", "the check cell gave no verdict", seconds)
+    if result == "timeout":
+        return _row(check, "timeout", f"{check.function} did not return within the time limit",
+                    seconds)
+    if isinstance(result, str):
+        return _row(check, "error", result.removeprefix("error: "), seconds)
+    for kind, hidden in CASE_SETS:
+        got = result[kind]
+        verdict = got if isinstance(got, judge.Verdict) else judge.compare(check.name, got, hidden)
+        if not verdict.passed:
+            return _row(check, verdict.status, _first_line(verdict.message), seconds)
     return _row(check, "pass", "", seconds, points=check.points)
-
-
-def _verdicts(cell):
-    """The verdicts the cell after a check cell returned (a list of dicts), or []."""
-    for output in cell.outputs:
-        data = output.get("data", {}) if output.output_type == "execute_result" else {}
-        if isinstance(data.get("application/json"), list):
-            return [v for v in data["application/json"] if isinstance(v, dict)]
-    return []
 
 
 def _row(check, status, message, seconds=None, points=0.0):
