@@ -1,6 +1,6 @@
 """Grade a folder of submissions without a grading tool.
 
-    python -m course_utils.assignments grade SUBMISSIONS OUT.csv [--timeout SECONDS]
+    python -m course_utils.assignments grade SUBMISSIONS OUT.csv [--jobs N] [--timeout SECONDS]
 
 SUBMISSIONS holds one folder per student with their notebooks.  For each student and
 each notebook with exercises, only the notebook is copied into a clean temporary
@@ -16,29 +16,37 @@ expected values and compares.  Each exercise is one row of the CSV:
     student, notebook, exercise, points, max_points, status, message, seconds
 
 status is pass, fail, error, timeout, missing or not_implemented; message is the first
-line of the check's hint.  A summary table goes to stdout, a progress bar to stderr when
+line of the check's hint.  Beside OUT.csv, OUT-feedback/<student>.txt tells each student
+their points and the hint of each exercise they missed.  Notebooks are graded `--jobs` at a
+time, each in a process of its own with a memory limit; rows keep one stable order, and
+OUT.csv is rewritten after each notebook, so a run stopped half-way goes on from there when
+started again (the notebooks it holds are not graded again).  A summary table goes to stdout, a progress bar to stderr when
 it is a terminal.  Exit code 2 (and one line) only when grading cannot start.
 """
 import csv
 import io
+import multiprocessing
 import os
 import re
+import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import nbformat
 
 from ..exercises import judge
-from ..files import write_atomically
+from ..files import write_all, write_atomically
 from . import handout, isolated
 from .markers import read_notebook
 
 STATUSES = ("pass", "fail", "not_implemented", "error", "timeout", "missing")
 MARK = "course_grade_id"                  # cell metadata that finds a check cell after the run
 CASE_SETS = (("visible", False), ("hidden", True))
+MEMORY_GB = 8.0                           # each grading process's address space (and its kernel's)
 
 
 @dataclass
@@ -225,23 +233,73 @@ def _first_line(text):
 # ---------------------------------------------------------------------------
 # Every student.
 
-def grade(submissions, notebook_dir, timeout, progress=None):
-    """Rows for every student folder × course exercise, in a stable order."""
-    checks = exercises(notebook_dir)
+def _limit(memory_gb):
+    """A grading process's start: its address space (and that of the kernel and the
+    function process it starts) limited to memory_gb; its stderr quiet (TensorFlow's log)."""
+    if memory_gb:
+        limit = int(memory_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
+def _grade_unit(student, notebook, checks, timeout):
+    """One student's one notebook (what a grading process does): its rows."""
+    with tempfile.TemporaryDirectory(prefix="nst-grade-") as workdir:
+        rows = grade_notebook(Path(student) / notebook, checks, workdir, timeout)
+    for row in rows:
+        row.student = Path(student).name
+    return rows
+
+
+def grade(submissions, notebook_dir, timeout, jobs=1, memory_gb=MEMORY_GB, kept=(),
+          progress=None, save=None):
+    """Rows for every student folder × course exercise, in a stable order (students by
+    name, then the course's exercises).  Each notebook is graded in a process of its own
+    with a memory limit, `jobs` at a time; the `kept` rows of an earlier run that cover a
+    whole notebook are kept and that notebook is not graded again.  save(rows so far) after
+    each notebook, progress() too."""
     by_notebook = {}
-    for check in checks:
+    for check in exercises(notebook_dir):
         by_notebook.setdefault(check.notebook, []).append(check)
     students = sorted(p for p in Path(submissions).iterdir() if p.is_dir())
-    rows = []
-    for student in students:
-        for notebook, its_checks in by_notebook.items():
-            with tempfile.TemporaryDirectory(prefix="nst-grade-") as workdir:
-                for row in grade_notebook(student / notebook, its_checks, workdir, timeout):
-                    row.student = student.name
-                    rows.append(row)
-            if progress:
-                progress()
-    return rows
+    units = [(s.name, n) for s in students for n in by_notebook]
+    done = {}
+    for row in kept:
+        done.setdefault((row.student, row.notebook), []).append(row)
+    done = {unit: rows for unit, rows in done.items() if unit in units and
+            [r.exercise for r in rows] == [c.name for c in by_notebook[unit[1]]]}
+
+    def ordered():
+        return [row for unit in units if unit in done for row in done[unit]]
+
+    todo = [u for u in units if u not in done]
+    if todo:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, max_tasks_per_child=1,
+                                 initializer=_limit, initargs=(memory_gb,)) as pool:
+            futures = {pool.submit(_grade_unit, str(Path(submissions) / s), n, by_notebook[n],
+                                   timeout): (s, n) for s, n in todo}
+            try:
+                for future in as_completed(futures):
+                    student, notebook = futures[future]
+                    try:
+                        rows = future.result()
+                    except Exception as err:             # the grading process itself died
+                        message = ("the grading process stopped (out of its memory limit of "
+                                   f"{memory_gb:g} GB, or a crash): {_first_line(err)}")
+                        rows = [_row(c, "error", message) for c in by_notebook[notebook]]
+                        for row in rows:
+                            row.student = student
+                    done[(student, notebook)] = rows
+                    if save:
+                        save(ordered())
+                    if progress:
+                        progress()
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    return ordered()
 
 
 def write_csv(rows, path):
@@ -251,6 +309,51 @@ def write_csv(rows, path):
     writer.writerow([f.name for f in fields(Row)])
     writer.writerows(astuple(row) for row in rows)
     write_atomically(Path(path), text.getvalue())
+
+
+def read_csv(path):
+    """The rows of a CSV this command wrote (an earlier, maybe interrupted, run); [] if
+    there is none.  Raises ValueError if the file is not one."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != [f.name for f in fields(Row)]:
+            raise ValueError(f"{path} exists but is not a grades CSV of this command "
+                             "(move it away, or name another file)")
+        return [Row(r["student"], r["notebook"], r["exercise"], float(r["points"]),
+                    float(r["max_points"]), r["status"], r["message"], float(r["seconds"]))
+                for r in reader]
+
+
+def feedback_dir(csv_path):
+    """The folder beside the CSV that holds one feedback file per student."""
+    csv_path = Path(csv_path)
+    return csv_path.with_name(f"{csv_path.stem}-feedback")
+
+
+def feedback(rows):
+    """{student: the text of their feedback file}: points, then each exercise with its
+    status and, for each one not passed, the hint."""
+    texts = {}
+    for student in dict.fromkeys(r.student for r in rows):
+        mine = [r for r in rows if r.student == student]
+        lines = [f"{student}: {sum(r.points for r in mine):g} of "
+                 f"{sum(r.max_points for r in mine):g} points", ""]
+        for r in mine:
+            lines.append(f"{r.notebook}  {r.exercise}: {r.points:g}/{r.max_points:g} ({r.status})")
+            if r.status != "pass" and r.message:
+                lines.append(f"    {r.message}")
+        texts[student] = "\n".join(lines) + "\n"
+    return texts
+
+
+def write_feedback(rows, folder):
+    """One feedback file per student (<student>.txt) in folder; the paths."""
+    folder = Path(folder)
+    return write_all({folder / f"{student}.txt": text.encode("utf-8")
+                      for student, text in feedback(rows).items()})
 
 
 def summary(rows):
@@ -266,7 +369,7 @@ def summary(rows):
     return "\n".join(lines)
 
 
-def _cannot_start(submissions, notebook_dir, timeout):
+def _cannot_start(submissions, notebook_dir, timeout, jobs, memory_gb):
     """Why grading cannot start, or None."""
     if not Path(submissions).is_dir():
         return f"no such folder of submissions: {submissions}"
@@ -276,6 +379,10 @@ def _cannot_start(submissions, notebook_dir, timeout):
         return f"no notebooks with graded exercises in {notebook_dir}"
     if not timeout > 0:
         return f"--timeout must be a positive number of seconds, not {timeout}"
+    if not jobs >= 1:
+        return f"--jobs must be at least 1, not {jobs}"
+    if not memory_gb > 0:
+        return f"--memory must be a positive number of GB, not {memory_gb}"
     try:
         import nbclient  # noqa: F401
     except ImportError:
@@ -289,9 +396,20 @@ def _cannot_start(submissions, notebook_dir, timeout):
     return None
 
 
-def main(submissions, csv_path, notebook_dir, timeout):
-    """Grade every submission, write the CSV, print the summary; the exit code."""
-    problem = _cannot_start(submissions, notebook_dir, timeout)
+def default_jobs():
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def main(submissions, csv_path, notebook_dir, timeout, jobs=None, memory_gb=MEMORY_GB):
+    """Grade every submission (going on from csv_path's rows if it holds an earlier run's),
+    write the CSV and the feedback files, print the summary; the exit code."""
+    jobs = default_jobs() if jobs is None else jobs
+    problem = _cannot_start(submissions, notebook_dir, timeout, jobs, memory_gb)
+    try:
+        kept = [] if problem else read_csv(csv_path)
+    except (OSError, ValueError) as err:
+        problem = _first_line(err)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -301,8 +419,19 @@ def main(submissions, csv_path, notebook_dir, timeout):
         len({c.notebook for c in exercises(notebook_dir)})
     with tqdm(total=units, unit="notebook", file=sys.stderr,
               disable=not sys.stderr.isatty()) as bar:
-        rows = grade(submissions, notebook_dir, timeout, progress=lambda: bar.update(1))
+        try:
+            rows = grade(submissions, notebook_dir, timeout, jobs, memory_gb, kept,
+                         progress=lambda: bar.update(1), save=lambda r: write_csv(r, csv_path))
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: {csv_path} holds the notebooks graded so far; the same "
+                  "command goes on from there", file=sys.stderr)
+            return 130
     write_csv(rows, csv_path)
+    folder = feedback_dir(csv_path)
+    write_feedback(rows, folder)
     print(summary(rows))
-    print(f"wrote {csv_path} ({len(rows)} rows)")
+    again = len({(r.student, r.notebook) for r in kept})
+    kept_note = f", {again} notebooks kept from the earlier run" if again else ""
+    print(f"wrote {csv_path} ({len(rows)} rows{kept_note}) and one feedback file per student "
+          f"in {folder}/")
     return 0
