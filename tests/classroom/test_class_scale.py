@@ -71,9 +71,9 @@ def test_two_jobs_give_the_same_csv_as_one(subs, one_at_a_time):
     assert result.returncode == 0 and result.stderr == "", result.stderr
     rows = rows_of(one_at_a_time[0])
     assert without_seconds(rows_of(out)) == without_seconds(rows)
-    assert [r["student"] for r in rows] == [s for s in STUDENTS for _ in range(3)]
+    assert [r["student"] for r in rows] == [s for s in STUDENTS for _ in range(5)]   # 5 exercises
     assert [(r["status"], r["points"]) for r in rows if r["student"] == "ben"] == \
-        [("fail", "0.0"), ("missing", "0.0"), ("pass", "1.0")]
+        [("fail", "0.0")] + [("missing", "0.0")] * 3 + [("pass", "1.0")]   # no notebook 03
 
 
 def test_each_student_gets_a_feedback_file_beside_the_csv(subs, one_at_a_time):
@@ -98,7 +98,7 @@ def test_an_interrupted_run_goes_on_where_it_stopped(subs, one_at_a_time):
     _, err = run.communicate(timeout=600)
     assert run.returncode == 130 and "interrupted" in err
     before = rows_of(out)
-    assert 0 < len(before) < 9
+    assert 0 < len(before) < 15
     again = subprocess.run(command(subs, out, 1), cwd=ROOT, capture_output=True, text=True,
                            timeout=3600)
     assert again.returncode == 0 and again.stderr == "", again.stderr
