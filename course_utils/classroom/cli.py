@@ -4,7 +4,7 @@
     python -m course_utils.assignments solve STUDENT_DIR SOURCE_DIR OUTDIR
     python -m course_utils.assignments release OUTDIR
     python -m course_utils.assignments nbgrader COURSE_DIR
-    python -m course_utils.assignments grade SUBMISSIONS OUT.csv
+    python -m course_utils.assignments grade SUBMISSIONS OUT.csv [--jobs N]
 
 ``student`` and ``solve`` are `markers`' two directions; ``release`` and ``nbgrader`` (see
 `handout`) and ``grade`` (see `grading`) are what an instructor hands out and takes back.
@@ -48,6 +48,10 @@ def _parser():
     grade.add_argument("csv", type=Path, help="the CSV to write")
     grade.add_argument("--timeout", type=float, default=600.0,
                        help="seconds each notebook may run (default: 600)")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="notebooks graded at once (default: the number of cores)")
+    grade.add_argument("--memory", type=float, default=None, metavar="GB",
+                       help="memory limit of each notebook's processes (default: 8)")
     for command in (release, course, grade):
         command.add_argument("--notebooks", type=Path, default=NOTEBOOK_DIR,
                              help=f"the solution notebooks' folder (default: {NOTEBOOK_DIR})")
@@ -60,7 +64,8 @@ def main(argv=None):
     try:
         if args.command == "grade":
             from . import grading
-            return grading.main(args.submissions, args.csv, args.notebooks, args.timeout)
+            return grading.main(args.submissions, args.csv, args.notebooks, args.timeout,
+                                args.jobs, args.memory or grading.MEMORY_GB)
         written = _build(args)
     except (AssignmentError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)

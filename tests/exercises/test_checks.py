@@ -33,8 +33,9 @@ def _X(F):
 
 
 def _NM(F):
-    N = F.shape[-1]
-    return float(N), float(int(tf.size(F)) // N)
+    """(N, M) as float tensors: they work inside tf.function too, where H and W are unknown."""
+    N = tf.cast(tf.shape(F)[-1], tf.float32)
+    return N, tf.cast(tf.size(F), tf.float32) / N
 
 
 def _gram(F):
@@ -139,29 +140,65 @@ CORRECT = [
     ("content_loss", lambda F, P: tf.reduce_sum((P - F) ** 2) / 2),
     ("content_loss", lambda F, P: tf.nn.l2_loss(F - P)),
     ("content_loss", lambda F, P: 0.5 * tf.norm(F - P) ** 2),
-    ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2)),
-    ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P)))),
     ("content_loss", lambda F, P: 0.5 * keras.ops.sum(keras.ops.square(F - P))),
     ("gram_matrix", _gram),
     ("gram_matrix", gram_einsum),
     ("gram_matrix", gram_transpose_b),
-    ("gram_matrix", gram_numpy),
     ("gram_matrix", gram_tensordot),
     ("gram_matrix", lambda F: keras.ops.matmul(keras.ops.transpose(_X(F)), _X(F))),
     ("style_layer_loss", style_layer),
     ("style_layer_loss", style_2NM_squared),
-    ("style_layer_loss", style_numpy),
     ("style_layer_loss", style_reduce_mean),
     ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=gram_tensordot)),
     ("style_loss", style_loss_loop),
     ("style_loss", style_loss_stack),
-    ("style_loss", style_loss_numpy),
     ("style_loss", _style_sum(style_layer, lambda terms, w: tf.add_n(terms))),
     ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv_weight * tv),
     ("total_loss", total_loss_keywords_reordered),
-    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
-        float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv)),
 ]
+
+
+def gram_python_sizes(F):
+    """Python arithmetic on F.shape: fine eagerly, None * None inside tf.function."""
+    F = _drop_batch(F)
+    M, N = F.shape[0] * F.shape[1], F.shape[2]
+    X = tf.reshape(F, (M, N))
+    return tf.matmul(X, X, transpose_a=True)
+
+
+# Right values when called directly, but they break inside tf.function, where the training
+# loop runs the losses: each fails its check with the graph-mode hint.
+EAGER_ONLY = [
+    ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2), "NumPy"),
+    ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P))), "float()"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P)).numpy(), ".numpy()"),
+    ("gram_matrix", gram_numpy, "NumPy"),
+    ("gram_matrix", lambda F: gram_numpy(_drop_batch(np.asarray(F, np.float64))), "float64 NumPy"),
+    ("gram_matrix", gram_python_sizes, "Python arithmetic on F.shape"),
+    ("style_layer_loss", style_numpy, "NumPy"),
+    ("style_loss", style_loss_numpy, "NumPy"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
+        float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv), "float()"),
+]
+
+
+@pytest.mark.parametrize("name, fn, how", EAGER_ONLY)
+def test_a_function_that_only_works_eagerly_fails_with_the_graph_mode_hint(name, fn, how, capsys):
+    with pytest.raises(checks.CheckFailed) as info:
+        CHECKS[name](fn)
+    message = str(info.value)
+    assert message.startswith(f"{name} works when called directly but fails inside tf.function")
+    assert "tf.shape(F)" in message and "no .numpy() or NumPy" in message
+    assert capsys.readouterr().out == ""
+
+
+def test_a_function_that_gives_other_values_in_graph_mode_fails_with_its_hint():
+    def gram_zero_when_traced(F):
+        if F.shape[-2] is None:                 # unknown width: only while traced
+            return tf.zeros((F.shape[-1], F.shape[-1]))
+        return _gram(F)
+    with pytest.raises(checks.CheckFailed, match="gives other values inside tf.function"):
+        checks.check_gram_matrix(gram_zero_when_traced)
 
 
 @pytest.mark.parametrize("name, fn", CORRECT)
@@ -378,11 +415,6 @@ def test_unknown_gram_mistake_names_the_entry_and_sizes():
         checks.check_gram_matrix(lambda F: _gram(F) + tf.eye(F.shape[-1]))
     assert "(N = 5, M = 12)" in str(info.value)
     assert " at [" in str(info.value)
-
-
-def test_gram_matrix_returning_float64_numpy_on_batched_input_passes(capsys):
-    checks.check_gram_matrix(lambda F: gram_numpy(_drop_batch(np.asarray(F, np.float64))))
-    assert "gram_matrix" in capsys.readouterr().out
 
 
 def test_test_cases_include_both_layouts_and_rectangular_maps():
