@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import re
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -235,12 +236,46 @@ def _first_line(text):
 
 def _limit(memory_gb):
     """A grading process's start: its address space (and that of the kernel and the
-    function process it starts) limited to memory_gb; its stderr quiet (TensorFlow's log)."""
+    function process it starts) limited to memory_gb; its stdout and stderr quiet
+    (TensorFlow's log); a process group of its own, so that Ctrl-C reaches only the grade
+    command, which stops its graders (`_stop`); SIGTERM ends it through its `finally`
+    blocks, which shut its kernel down."""
     if memory_gb:
         limit = int(memory_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _leave)
+
+
+def _leave(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _stop(workers, grace=10.0):
+    """End the grading processes and what they started: SIGTERM to each one's group, then
+    SIGKILL to whatever is left after `grace` seconds."""
+    def signal_all(sig):
+        for worker in workers:
+            try:
+                os.killpg(worker.pid, sig)
+            except (ProcessLookupError, PermissionError):  # not yet in a group of its own
+                try:
+                    os.kill(worker.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    signal_all(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    if any(worker.is_alive() for worker in workers):
+        signal_all(signal.SIGKILL)
+        for worker in workers:
+            worker.join(5)
 
 
 def _grade_unit(student, notebook, checks, timeout):
@@ -298,6 +333,7 @@ def grade(submissions, notebook_dir, timeout, jobs=1, memory_gb=MEMORY_GB, kept=
                         progress()
             except KeyboardInterrupt:
                 pool.shutdown(wait=False, cancel_futures=True)
+                _stop(multiprocessing.active_children())
                 raise
     return ordered()
 

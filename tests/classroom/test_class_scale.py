@@ -89,7 +89,8 @@ def test_each_student_gets_a_feedback_file_beside_the_csv(subs, one_at_a_time):
 def test_an_interrupted_run_goes_on_where_it_stopped(subs, one_at_a_time):
     out = subs.parent / "interrupted.csv"
     run = subprocess.Popen(command(subs, out, 1), cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+                           stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 1800
     while not (out.is_file() and len(rows_of(out)) >= 2) and time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()
