@@ -33,7 +33,7 @@ import signal
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing.connection import wait
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
@@ -239,7 +239,7 @@ def _limit(memory_gb):
     function process it starts) limited to memory_gb; its stdout and stderr quiet
     (TensorFlow's log); a process group of its own, so that Ctrl-C reaches only the grade
     command, which stops its graders (`_stop`); SIGTERM ends it through its `finally`
-    blocks, which shut its kernel down."""
+    blocks, which shut its kernel down and remove its temporary folder."""
     if memory_gb:
         limit = int(memory_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -255,36 +255,72 @@ def _leave(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _stop(workers, grace=10.0):
+def _grader(answer, memory_gb, student, notebook, checks, timeout):
+    """What a grading process does: one student's one notebook, its rows sent back."""
+    _limit(memory_gb)
+    try:
+        with tempfile.TemporaryDirectory(prefix="nst-grade-") as workdir:
+            rows = grade_notebook(Path(student) / notebook, checks, workdir, timeout)
+        answer.send(("rows", rows))
+    except Exception as err:
+        answer.send(("error", _first_line(err)))
+
+
+def _stop(processes, grace=10.0):
     """End the grading processes and what they started: SIGTERM to each one's group, then
     SIGKILL to whatever is left after `grace` seconds."""
     def signal_all(sig):
-        for worker in workers:
+        for process in processes:
             try:
-                os.killpg(worker.pid, sig)
+                os.killpg(process.pid, sig)
             except (ProcessLookupError, PermissionError):  # not yet in a group of its own
                 try:
-                    os.kill(worker.pid, sig)
+                    os.kill(process.pid, sig)
                 except ProcessLookupError:
                     pass
 
     signal_all(signal.SIGTERM)
     deadline = time.monotonic() + grace
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    if any(worker.is_alive() for worker in workers):
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    if any(process.is_alive() for process in processes):
         signal_all(signal.SIGKILL)
-        for worker in workers:
-            worker.join(5)
+        for process in processes:
+            process.join(5)
 
 
-def _grade_unit(student, notebook, checks, timeout):
-    """One student's one notebook (what a grading process does): its rows."""
-    with tempfile.TemporaryDirectory(prefix="nst-grade-") as workdir:
-        rows = grade_notebook(Path(student) / notebook, checks, workdir, timeout)
-    for row in rows:
-        row.student = Path(student).name
-    return rows
+def _graded(units, jobs, memory_gb, timeout):
+    """(student, notebook, rows or an error message) for each unit = (student folder,
+    notebook, checks) as each finishes: every notebook in a fresh process of its own, `jobs`
+    at a time.  A process that dies (its memory limit, a crash) costs only its own notebook;
+    on Ctrl-C every running process is stopped before KeyboardInterrupt goes on."""
+    context = multiprocessing.get_context("spawn")
+    waiting, running = list(units), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                student, notebook, checks = waiting.pop(0)
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(target=_grader, daemon=True, args=(
+                    writer, memory_gb, student, notebook, checks, timeout))
+                process.start()
+                writer.close()
+                running[reader] = (process, student, notebook)
+            for reader in wait(list(running)):
+                process, student, notebook = running.pop(reader)
+                try:
+                    kind, value = reader.recv()
+                except EOFError:                        # it died before it could answer
+                    kind, value = "error", None
+                reader.close()
+                process.join()
+                if kind == "error":
+                    value = ("the grading process stopped (out of its memory limit of "
+                             f"{memory_gb:g} GB, or a crash)" + (f": {value}" if value else ""))
+                yield student, notebook, value
+    except BaseException:
+        _stop([process for process, _, _ in running.values()])
+        raise
 
 
 def grade(submissions, notebook_dir, timeout, jobs=1, memory_gb=MEMORY_GB, kept=(),
@@ -308,33 +344,18 @@ def grade(submissions, notebook_dir, timeout, jobs=1, memory_gb=MEMORY_GB, kept=
     def ordered():
         return [row for unit in units if unit in done for row in done[unit]]
 
-    todo = [u for u in units if u not in done]
-    if todo:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, max_tasks_per_child=1,
-                                 initializer=_limit, initargs=(memory_gb,)) as pool:
-            futures = {pool.submit(_grade_unit, str(Path(submissions) / s), n, by_notebook[n],
-                                   timeout): (s, n) for s, n in todo}
-            try:
-                for future in as_completed(futures):
-                    student, notebook = futures[future]
-                    try:
-                        rows = future.result()
-                    except Exception as err:             # the grading process itself died
-                        message = ("the grading process stopped (out of its memory limit of "
-                                   f"{memory_gb:g} GB, or a crash): {_first_line(err)}")
-                        rows = [_row(c, "error", message) for c in by_notebook[notebook]]
-                        for row in rows:
-                            row.student = student
-                    done[(student, notebook)] = rows
-                    if save:
-                        save(ordered())
-                    if progress:
-                        progress()
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                _stop(multiprocessing.active_children())
-                raise
+    todo = [(str(Path(submissions) / s), n, by_notebook[n]) for s, n in units if (s, n) not in done]
+    for folder, notebook, rows in _graded(todo, jobs, memory_gb, timeout):
+        student = Path(folder).name
+        if isinstance(rows, str):
+            rows = [_row(c, "error", rows) for c in by_notebook[notebook]]
+        for row in rows:
+            row.student = student
+        done[(student, notebook)] = rows
+        if save:
+            save(ordered())
+        if progress:
+            progress()
     return ordered()
 
 
