@@ -64,12 +64,12 @@ def request(key, function, exercise, statements, case_sets):
                       for kind, hidden in case_sets}}
 
 
-def run(requests, workdir, timeout):
+def run(asked_for, workdir, timeout):
     """{key: {kind: Outputs or a failed Verdict}} for each request, or a status string
     ("timeout", or "error: ...") for those the process did not finish."""
     workdir = Path(workdir)
-    asked, answered = workdir / "isolated-requests.json", workdir / "isolated-results.json"
-    write_atomically(asked, json.dumps(requests))
+    asked, answered = workdir / "isolated-asked.json", workdir / "isolated-results.json"
+    write_atomically(asked, json.dumps(asked_for))
     answered.unlink(missing_ok=True)
     stopped = None
     try:
@@ -87,7 +87,7 @@ def run(requests, workdir, timeout):
     except (OSError, ValueError):
         results = {}
     return {r["key"]: _decoded(results[r["key"]], r["exercise"]) if r["key"] in results
-            else stopped or "error: no result" for r in requests}
+            else stopped or "error: no result" for r in asked_for}
 
 
 def _decoded(result, exercise):
@@ -109,10 +109,10 @@ def _decoded(result, exercise):
 
 def _serve(asked, answered):
     """Run each request's statements and its function; write the outputs after each."""
-    requests = json.loads(Path(asked).read_text(encoding="utf-8"))
+    asked_for = json.loads(Path(asked).read_text(encoding="utf-8"))
     judge.forbid_borrowing()                 # before any student code: no course answers here
     results = {}
-    for r in requests:
+    for r in asked_for:
         results[r["key"]] = _outputs(r)
         write_atomically(Path(answered), json.dumps(results))
 
