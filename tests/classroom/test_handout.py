@@ -75,7 +75,8 @@ def test_the_release_has_the_notebooks_and_a_package_without_the_instructors_mod
     assert not any((release / n).exists() for n in handout.NOT_RELEASED)
     assert (release / "06_controlling_the_result.ipynb").is_file()     # every exercise is handed out
     stored = json.loads((package / "answers.json").read_text())
-    assert set(stored) == set(cases.GRADED) >= {"train_step", "with_chroma", "guided_gram_matrix"}
+    assert set(stored) == set(cases.GRADED) >= {"train_step", "balanced_weights", "with_chroma",
+                                                "guided_gram_matrix"}
     assert (package / "answers.json").is_file() and (package / "exercises" / "yours.py").is_file()
     assert not (package / "classroom").exists()            # the instructors' room, left out whole
     assert {p.relative_to(package) for p in package.rglob("*.py")} == \
@@ -176,7 +177,7 @@ def test_nbgrader_course_keeps_hidden_answers_out_of_the_source(tmp_path):
     source = course / "source" / handout.ASSIGNMENT
     assert sorted(p.name for p in source.glob("*.ipynb")) == [
         "02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
-        "04_total_loss_and_transfer.ipynb", "06_controlling_the_result.ipynb"]
+        "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_controlling_the_result.ipynb"]
     assert not list(source.rglob(handout.HIDDEN_ANSWERS))
     text = (source / "03_gram_matrix_and_style_loss.ipynb").read_text()
     assert text.count("### BEGIN HIDDEN TESTS") == 3
