@@ -274,7 +274,8 @@ def _compare(name, t, got, hidden, shape_hints=None):
         if not _close(_numbers(graph), case.want):
             raise CheckFailed(_graph_values_hint(name, case))
     kind = "hidden test cases" if hidden else "test cases"
-    return (f"✓ {name} matches the paper's {equation} on {len(cases)} {kind}, "
+    source = "the paper's " if equation.startswith("Eq.") else ""     # the rest go beyond it
+    return (f"✓ {name} matches {source}{equation} on {len(cases)} {kind}, "
             "called directly and inside tf.function.")
 
 
@@ -393,11 +394,23 @@ def _graph_hint(name, case, err):
                 f"training loop runs it ({case.label}): {type(err).__name__}: {message} — "
                 "write it with TensorFlow operations: no .numpy(), float() or NumPy on the "
                 "loss or the image, and change the image with x.assign(...).")
+    if not _has_pictures(case):               # only numbers and short vectors: all sizes known
+        return (f"{name} works when called directly but fails inside tf.function, where the "
+                f"training loop runs it ({case.label}): {type(err).__name__}: {message} — "
+                "write it with TensorFlow operations on tensors: no .numpy(), NumPy, float() "
+                "or len(); sizes from tf.size(E) or E.shape.")
     return (f"{name} works when called directly but fails inside tf.function, where the "
             f"training loop runs it ({case.label}, with the batch, height and width unknown "
             f"while it is traced): {type(err).__name__}: {message} — write it with "
             "TensorFlow operations on tensors: no .numpy() or NumPy, and sizes from "
             "tf.shape(F) or tf.size(F), not Python arithmetic on F.shape (which may hold None).")
+
+
+def _has_pictures(case):
+    """Whether the case has a feature map or picture (rank 3 or 4), whose sizes the
+    graph-mode call leaves unknown."""
+    arrays = [a for arg in case.args for a in (arg if isinstance(arg, list) else [arg])]
+    return any(getattr(a, "ndim", 0) >= 3 for a in arrays)
 
 
 def _graph_values_hint(name, case):
