@@ -487,15 +487,17 @@ WEIGHT_MISTAKES = [
 ]
 
 
-def _weight_cases(seed=20, sizes=(1, 2, 3, 5, 5)):
-    """E_l of 1 to 5 layers, spread over several orders of magnitude as in notebook 5."""
+def _weight_cases(seed=20, sizes=(1, 2, 3, 5, 5), equal=(3, 3.0)):
+    """E_l of 1 to 5 layers, spread over several orders of magnitude as in notebook 5, and
+    `equal` = (count, value): layers with equal E_l, whose weights are the equal 1/|S|."""
     rng = np.random.default_rng(seed)
     cases = []
     for n in sizes:
         E = 10.0 ** rng.uniform(-2, 6, n)
         cases.append(_case(tf.constant(E, tf.float32),
                            label=f"E_l of {n} layer(s), {', '.join(f'{e:.3g}' for e in E)}"))
-    cases.append(_case(tf.constant([3.0, 3.0, 3.0]), label="three equal E_l = 3"))
+    count, value = equal
+    cases.append(_case(tf.constant([value] * count), label=f"{count} equal E_l = {value:g}"))
     return cases
 
 
@@ -543,7 +545,7 @@ EXERCISES = {
                    lambda: _step_cases(17, [((1, 2, 3, 3), 10.0, 2), ((3, 3, 3), 30.0, 3)]),
                    STEP_MISTAKES, "rgb"),
     "balanced_weights": ("w_l ∝ 1/E_l with Σ w_l E_l = Σ E_l / |S|", _balanced, _weight_cases,
-                         lambda: _weight_cases(21, (4, 2)), WEIGHT_MISTAKES, "vector"),
+                         lambda: _weight_cases(21, (4, 2), (2, 0.5)), WEIGHT_MISTAKES, "vector"),
     # Notebook 6:
     "guided_gram_matrix": ("guided Gram matrix (Gatys et al. 2017)", masks.guided_gram_matrix,
                            _guided_cases,
