@@ -4,10 +4,10 @@
 student notebooks, their first cells offering and installing this edition, and beside them a
 copy of the package with no answers (with what pip and Binder need to install it): `losses`
 keeps only what is not an exercise and takes the five exercise functions from
-`exercises.yours` (the student's own, saved by their passing checks), this instructors'
-sub-package (`classroom`) is left out as a whole, and the checks read answers.json — test
-inputs, expected outputs and the outputs of the known mistakes, computed from the reference
-now.
+`exercises.yours` (the student's own, saved by their passing checks), as `colour` and `masks`
+take notebook 6's `with_chroma` and `guided_gram_matrix`; this instructors' sub-package
+(`classroom`) is left out as a whole, and the checks read answers.json — test inputs,
+expected outputs and the outputs of the known mistakes, computed from the reference now.
 
 `nbgrader_course` writes a ready nbgrader course: nbgrader_config.py, and
 source/<ASSIGNMENT>/ with the exercise notebooks (their check cells followed by hidden
@@ -29,12 +29,18 @@ from .markers import AssignmentError, make_student, notebook_bytes, read_noteboo
 
 PACKAGE = Path(__file__).resolve().parent.parent          # course_utils
 INSTRUCTORS = Path(__file__).resolve().parent              # course_utils/classroom: left out
-# Notebook 06 goes beyond the paper: its checks compute their answers from references
-# (guided Gram matrices) that would also give away gram_matrix, so the release stops at 05.
-NOT_RELEASED = {"06_controlling_the_result.ipynb"}
+# Notebooks left out of the student release (none: notebook 06's checks read stored tables
+# too, so their references, which would give away gram_matrix, stay in the answer key).
+NOT_RELEASED = set()
 ASSIGNMENT = "losses"
 HIDDEN_ANSWERS = "hidden_answers.json"
-CHECK_CALL = re.compile(r"^(?P<call>checks\.check_(?P<name>\w+))\((?P<fn>\w+)\)\s*$", re.M)
+# The modules whose exercise functions a release takes from `exercises.yours`:
+# {file: (the exercises, helpers that would give half of one away)}.
+YOURS = {"losses.py": (cases.EXERCISES, ("_as_matrix",)),
+         "colour.py": (("with_chroma",), ()),
+         "masks.py": (("guided_gram_matrix",), ())}
+CHECK_CALL = re.compile(r"^(?P<call>(?:control_)?checks\.check_(?P<name>\w+))\((?P<fn>\w+)\)\s*$",
+                        re.M)
 
 STUDENT_README = """# Neural style transfer, step by step: the student edition
 
@@ -87,6 +93,9 @@ c.CourseDirectory.course_id = "nst-course"
 # which selects it too) and the answers of the hidden tests, which students never receive.
 os.environ.setdefault("COURSE_PRESET", "ci")
 os.environ.setdefault("COURSE_HIDDEN_ANSWERS", os.path.join(HERE, "{hidden}"))
+# A cell may take longer than nbgrader's 30 s: notebook 05's Figure 3 makes its 25 small
+# transfers in one cell (about 35 s under `ci` on a loaded 2-core machine).
+c.Execute.timeout = 300
 '''
 
 
@@ -152,24 +161,25 @@ def write_package(target) -> list[Path]:
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json") and INSTRUCTORS not in path.parents:
             files[target / path.relative_to(PACKAGE)] = path.read_bytes()
-    files[target / "losses.py"] = release_losses((PACKAGE / "losses.py").read_text("utf-8"))
+    for module, (names, helpers) in YOURS.items():
+        files[target / module] = release_module((PACKAGE / module).read_text("utf-8"), names, helpers)
     files[target / table.STORED_NAME] = _json(answers.stored())
     return write_all(files)
 
 
-def release_losses(source) -> bytes:
-    """losses.py without the exercise functions (and the reshape helper that is half of
-    gram_matrix); the exercises come from `yours` instead."""
-    drop = set(cases.EXERCISES) | {"_as_matrix"}
+def release_module(source, names, helpers=()) -> bytes:
+    """A module's source without the exercise functions `names` (and `helpers`, which would
+    give half of one away); the exercises come from `yours` instead."""
+    drop = set(names) | set(helpers)
     lines = source.splitlines(keepends=True)
     for node in reversed(ast.parse(source).body):
         if isinstance(node, ast.FunctionDef) and node.name in drop:
             start = node.lineno - 1 - len(node.decorator_list)
             del lines[start:node.end_lineno]
     text = re.sub(r"\n{3,}", "\n\n\n", "".join(lines)).rstrip() + "\n"
-    text += ("\n\n# Student release: the five exercises are yours, saved by your passing checks "
+    text += ("\n\n# Student release: these exercises are yours, saved by your passing checks "
              "(see exercises/yours.py).\nfrom .exercises.yours import (  # noqa: E402,F401  (upward: the "
-             "point)\n    content_loss, gram_matrix, style_layer_loss, style_loss, total_loss)\n")
+             f"point)\n    {', '.join(names)})\n")
     return text.encode("utf-8")
 
 

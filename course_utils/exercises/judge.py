@@ -12,6 +12,7 @@ as the training loop runs it — and `compare` loads the expected values after f
 returned and compares.  The grade command runs `outputs` in a process of its own on the
 student's code and `compare` in its own, out of the student's reach.
 """
+import contextlib
 import dataclasses
 import functools
 import re
@@ -21,8 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import losses
-from . import yours
+from .. import colour, losses
+from . import loop, yours
 from .cases import EXERCISES
 from .table import NotAvailable, is_release, table
 
@@ -78,7 +79,7 @@ def judge(fn, name, hidden=False, shape_hints=None):
     except CheckFailed as err:
         verdict = failed(name, err, hidden)
     if verdict.passed:
-        saved = yours.save(name, fn) if is_release() and name in EXERCISES else None
+        saved = yours.save(name, fn) if is_release() and name in yours.WHERE else None
         if saved:
             verdict.message += f" Saved to {saved.name}: later notebooks use it."
             verdict.saved = str(saved)
@@ -150,7 +151,7 @@ def forbid_borrowing():
     check or not: the grader's process for a student's code calls this before running it."""
     global _forbidden
     _originals()
-    for f in (getattr(losses, n) for n in EXERCISES):
+    for f in _course_functions().values():
         f.__code__ = _tripwire.__code__.replace(co_name=f.__name__)
     _forbidden = True
 
@@ -170,19 +171,24 @@ def _called(name, args, kwargs):
 def _originals():
     """Copies of the course's exercise functions, kept while their code is swapped."""
     copies = {}
-    for name in EXERCISES:
-        f = getattr(losses, name)
+    for name, f in _course_functions().items():
         copies[name] = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__,
                                           f.__closure__)
         copies[name].__kwdefaults__ = f.__kwdefaults__
     return copies
 
 
+def _course_functions():
+    """{name: function} of the course's own answers to the exercises: the five losses, and
+    notebook 6's luminance recombination (its guided Gram matrix calls gram_matrix)."""
+    return {**{n: getattr(losses, n) for n in EXERCISES}, "with_chroma": colour.with_chroma}
+
+
 def _call_guarded(fn, name, case):
     """fn on case while every course exercise function refuses to run: (its output, the
     course functions it called), however it reached them (module attribute or imported name)."""
     _originals()
-    functions = [getattr(losses, n) for n in EXERCISES]
+    functions = list(_course_functions().values())
     saved = [f.__code__ for f in functions]
     borrowed = _guard.borrowed = []
     _guard.name = name
@@ -200,7 +206,8 @@ def _call_guarded(fn, name, case):
 
 
 def _borrowed_hint(name, used):
-    return (f"{name} calls the course's own {used} (course_utils.losses.{used}): "
+    where = _originals()[used].__module__ if used in _originals() else "course_utils.losses"
+    return (f"{name} calls the course's own {used} ({where}.{used}): "
             f"write {name} yourself from the equation — the check cannot test the course's "
             "code in place of yours.")
 
@@ -215,11 +222,37 @@ class Outputs(NamedTuple):
     graph: object
 
 
+# Exercises whose function is not called on a case's inputs but run by a harness, which
+# hands back plain outputs: the optimisation step, run on an image variable (`loop`).
+RUNNERS = {"train_step": loop.run}
+
+
 def outputs(fn, name, cases):
     """fn's Outputs on the cases' inputs; raise a CheckFailed hint if fn is unusable
     (not implemented, raises, borrows the course's function, returns no finite numbers)."""
-    eager = [_output(fn, name, case) for case in cases]
-    return Outputs(eager, _graph_outputs(fn, name, cases))
+    run = RUNNERS.get(name)
+    if run is not None:
+        eager = [_output(functools.partial(run, fn), name, case) for case in cases]
+    else:
+        eager = [_output(fn, name, case) for case in cases]
+    with _quiet_retracing():
+        if run is not None:
+            return Outputs(eager, _graph_runs(functools.partial(run, fn, graph=True), name, cases))
+        return Outputs(eager, _graph_outputs(fn, name, cases))
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Without TensorFlow's warning that a function is traced again: the graph-mode cases
+    trace one function per shape on purpose (a check writes nothing to stderr)."""
+    import tensorflow as tf
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _compare(name, t, got, hidden, shape_hints=None):
@@ -241,7 +274,8 @@ def _compare(name, t, got, hidden, shape_hints=None):
         if not _close(_numbers(graph), case.want):
             raise CheckFailed(_graph_values_hint(name, case))
     kind = "hidden test cases" if hidden else "test cases"
-    return (f"✓ {name} matches the paper's {equation} on {len(cases)} {kind}, "
+    source = "the paper's " if equation.startswith("Eq.") else ""     # the rest go beyond it
+    return (f"✓ {name} matches {source}{equation} on {len(cases)} {kind}, "
             "called directly and inside tf.function.")
 
 
@@ -296,6 +330,19 @@ def _graph_outputs(fn, name, cases):
     return results
 
 
+def _graph_runs(run, name, cases):
+    """A harness's outputs on the cases with the function called inside tf.function; a
+    hint (str) at the first failure."""
+    results = []
+    for case in cases:
+        try:
+            out, _ = _call_guarded(run, name, case)
+        except Exception as err:
+            return _graph_hint(name, case, err)
+        results.append(_numbers(out))
+    return results
+
+
 def _traced(fn, rebuild):
     def call(*tensors):
         args, kwargs = rebuild(tensors)
@@ -342,11 +389,28 @@ def _symbolic(case):
 def _graph_hint(name, case, err):
     message = re.sub(r"\{\{.*?\}\}\s*", "", str(err))
     message = (message.strip().splitlines() or [""])[0][:300]
+    if name in RUNNERS:
+        return (f"{name} works when called directly but fails inside tf.function, where the "
+                f"training loop runs it ({case.label}): {type(err).__name__}: {message} — "
+                "write it with TensorFlow operations: no .numpy(), float() or NumPy on the "
+                "loss or the image, and change the image with x.assign(...).")
+    if not _has_pictures(case):               # only numbers and short vectors: all sizes known
+        return (f"{name} works when called directly but fails inside tf.function, where the "
+                f"training loop runs it ({case.label}): {type(err).__name__}: {message} — "
+                "write it with TensorFlow operations on tensors: no .numpy(), NumPy, float() "
+                "or len(); sizes from tf.size(E) or E.shape.")
     return (f"{name} works when called directly but fails inside tf.function, where the "
             f"training loop runs it ({case.label}, with the batch, height and width unknown "
             f"while it is traced): {type(err).__name__}: {message} — write it with "
             "TensorFlow operations on tensors: no .numpy() or NumPy, and sizes from "
             "tf.shape(F) or tf.size(F), not Python arithmetic on F.shape (which may hold None).")
+
+
+def _has_pictures(case):
+    """Whether the case has a feature map or picture (rank 3 or 4), whose sizes the
+    graph-mode call leaves unknown."""
+    arrays = [a for arg in case.args for a in (arg if isinstance(arg, list) else [arg])]
+    return any(getattr(a, "ndim", 0) >= 3 for a in arrays)
 
 
 def _graph_values_hint(name, case):
@@ -418,7 +482,14 @@ def _rgb_shape_hint(name, case, got_shape, want_shape):
             f"picture of shape {want_shape}: the photo's shape.")
 
 
-SHAPE_HINTS = {"scalar": _scalar_shape_hint, "gram": _gram_shape_hint, "rgb": _rgb_shape_hint}
+def _vector_shape_hint(name, case, got_shape, want_shape):
+    """One number per layer."""
+    return (f"{name} returned shape {got_shape} for {case.label}; it must return one weight "
+            f"per layer, shape {want_shape}.")
+
+
+SHAPE_HINTS = {"scalar": _scalar_shape_hint, "gram": _gram_shape_hint, "rgb": _rgb_shape_hint,
+               "vector": _vector_shape_hint}
 
 
 def _close(got, want):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from course_utils import editions, losses, presets, release as course_release
+from course_utils import colour, editions, losses, masks, presets, release as course_release
 from course_utils.classroom import answers, cli, handout, publish
 from course_utils.classroom.markers import ANY_SOLUTION_MARKER, AssignmentError
 from course_utils.exercises import cases
@@ -45,13 +45,15 @@ for conv in (np.asarray, tf.constant):
     argument_lists += [(conv(F),), (conv(F), conv(P)), (conv(F), conv(A)),
                        ([conv(x) for x in Fs], [conv(x) for x in As], ws)]
 argument_lists += [(c, s, a, b), (c, s, a, b, tv, tw), (tf.constant(c), tf.constant(s), a, b)]
+for conv in (np.asarray, tf.constant):             # notebook 6: (Y, photo) and (F, m)
+    argument_lists += [(conv(data["Y"]), conv(data["photo"])), (conv(F), conv(data["m"]))]
 signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError()))
 results, called = [], []
 for info in pkgutil.walk_packages(course_utils.__path__, "course_utils."):
     if info.name.endswith("__main__"):
         continue                                  # running the CLI is not a function call
     module = importlib.import_module(info.name)
-    for name, fn in vars(module).items():
+    for name, fn in list(vars(module).items()):
         if not inspect.isfunction(fn) or not fn.__module__.startswith("course_utils"):
             continue
         called.append(f"{info.name.removeprefix('course_utils.')}.{name}")
@@ -192,7 +194,11 @@ def test_the_release_has_the_notebooks_and_a_package_without_the_instructors_mod
     assert sorted(p.name for p in release.glob("*.ipynb")) == \
         sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")
                if handout.has_student_edition(p.name))
-    assert handout.NOT_RELEASED and not any((release / n).exists() for n in handout.NOT_RELEASED)
+    assert not any((release / n).exists() for n in handout.NOT_RELEASED)
+    assert (release / "06_controlling_the_result.ipynb").is_file()     # every exercise is handed out
+    stored = json.loads((package / "answers.json").read_text())
+    assert set(stored) == set(cases.GRADED) >= {"train_step", "balanced_weights", "with_chroma",
+                                                "guided_gram_matrix"}
     assert (package / "answers.json").is_file() and (package / "exercises" / "yours.py").is_file()
     assert not (package / "classroom").exists()            # the instructors' room, left out whole
     assert {p.relative_to(package) for p in package.rglob("*.py")} == \
@@ -223,7 +229,10 @@ def test_no_function_of_the_release_package_computes_an_answer(release, tmp_path
     A, A2 = (losses.gram_matrix(x).numpy() + 1.0 for x in (rng.uniform(0, 3, F.shape).astype(np.float32),
                                                             rng.uniform(0, 3, F2.shape).astype(np.float32)))
     scalars = np.array([2.5, 4.0, 0.7, 1.3, 6.0, 0.2])
-    np.savez(tmp_path / "inputs.npz", F=F, P=P, A=A, F2=F2, A2=A2, scalars=scalars)
+    Y, photo = rng.uniform(0, 255, (4, 3)), rng.uniform(0, 255, (4, 3, 3))
+    m = rng.uniform(0, 1, (4, 3)).astype(np.float32)
+    np.savez(tmp_path / "inputs.npz", F=F, P=P, A=A, F2=F2, A2=A2, scalars=scalars,
+             Y=Y, photo=photo, m=m)
     correct = {
         "gram matrix": losses.gram_matrix(F).numpy(),
         "E_l": losses.style_layer_loss(F, A).numpy(),
@@ -231,6 +240,8 @@ def test_no_function_of_the_release_package_computes_an_answer(release, tmp_path
         "style loss": losses.style_loss([F, F2], [A, A2], [0.3, 1.7]).numpy(),
         "total loss": np.float32(losses.total_loss(*scalars)),
         "total loss without tv": np.float32(losses.total_loss(*scalars[:4])),
+        "luminance recombination": colour.with_chroma(Y, photo),
+        "guided Gram matrix": masks.guided_gram_matrix(F, m).numpy(),
     }
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_STUDENT_DIR")}
     proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "inputs.npz")],
@@ -288,10 +299,15 @@ def test_nbgrader_course_keeps_hidden_answers_out_of_the_source(tmp_path):
     source = course / "source" / handout.ASSIGNMENT
     assert sorted(p.name for p in source.glob("*.ipynb")) == [
         "02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
-        "04_total_loss_and_transfer.ipynb"]
+        "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_controlling_the_result.ipynb"]
     assert not list(source.rglob(handout.HIDDEN_ANSWERS))
     text = (source / "03_gram_matrix_and_style_loss.ipynb").read_text()
     assert text.count("### BEGIN HIDDEN TESTS") == 3
+    text = (source / "04_total_loss_and_transfer.ipynb").read_text()
+    assert "checks.check_train_step(train_step, hidden=True)" in text
+    text = (source / "06_controlling_the_result.ipynb").read_text()
+    assert text.count("### BEGIN HIDDEN TESTS") == 2
+    assert "control_checks.check_with_chroma(with_chroma, hidden=True)" in text
 
 
 def test_a_grader_gets_the_ci_preset(monkeypatch):
