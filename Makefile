@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fetch demo present test test-fast test-compat compat-pins student release lab bench figures book clean notebook-cells
+.PHONY: install fetch demo present test test-fast test-compat compat-pins student release publish lab bench figures book clean notebook-cells
 
 # A virtual environment with the course package installed editable, with its [dev] extra.
 $(STAMP): pyproject.toml
@@ -71,6 +71,11 @@ notebook-cells: $(STAMP)
 release: $(STAMP)
 	rm -rf build/release
 	$(PY) -m course_utils.assignments release build/release
+
+# The release as the student edition the badges open: a commit of its own, tagged
+# release.STUDENT_TAG in this repository (working tree and branch untouched); then push the tag.
+publish: $(STAMP)
+	$(PY) -m course_utils.assignments publish
 
 lab: fetch
 	$(VENV)/bin/jupyter lab notebooks

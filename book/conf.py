@@ -12,7 +12,7 @@ from docutils import nodes
 from sphinx import addnodes
 
 from course_utils.devtools import notebook_cells
-from course_utils import release as course_release
+from course_utils import editions, release as course_release
 
 project = "Neural style transfer, step by step"
 release = course_release.VERSION
@@ -61,19 +61,33 @@ html_theme_options = {
 RUN_ON = {"colab": "Colab", "kaggle": "Kaggle", "binder": "Binder"}
 
 
-def launch_links(notebook):
-    """{'Colab': url, ...}: the notebooks' own badges' links (release.py's repository and tag)."""
-    return {RUN_ON[name]: url for name, url in notebook_cells.links(notebook).items()}
+def launch_links(notebook, edition=editions.COURSE):
+    """{'Colab': url, ...}: the notebooks' own badges' links (release.py's repository and tags)."""
+    return {RUN_ON[name]: url for name, url in editions.links(notebook, edition).items()}
 
 
-myst_substitutions = {"binder_course": f"https://mybinder.org/v2/gh/{course_release.github_path()}/"
-                                       f"{course_release.TAG}?urlpath=lab/tree/notebooks"}
+BINDER = f"https://mybinder.org/v2/gh/{course_release.github_path()}"
+myst_substitutions = {"binder_course": f"{BINDER}/{course_release.TAG}?urlpath=lab/tree/notebooks",
+                      "binder_student": f"{BINDER}/{course_release.STUDENT_TAG}?urlpath=lab/tree/"}
+
+
+def run_row(label, note, urls):
+    """One row of links under a title: the label, what it opens, then 'on Colab · ...'."""
+    row = nodes.paragraph(classes=["run-links"])
+    row += nodes.strong(text=label)
+    row += nodes.Text(f" — {note}: ")
+    for index, (name, url) in enumerate(urls.items()):
+        row += nodes.Text(" · " if index else "")
+        row += nodes.reference("", f"on {name}", refuri=url, classes=["run-link"])
+    return row
 
 
 def add_run_links(app, doctree):
-    """Under a notebook's title: run it on Colab, Kaggle or Binder, or download it (output-free).
-    They replace what comes before the title in the notebook, its badges (pictures from other
-    hosts) and its Colab/Kaggle install cell (it does nothing here)."""
+    """Under a notebook's title, the notebook's two editions as its badges offer them: work on
+    it (the student edition) and read it with solutions (the course: on Colab, Kaggle or
+    Binder, or downloaded, output-free).  They replace what comes before the title in the
+    notebook, its badges (pictures from other hosts) and its Colab/Kaggle install cell (it
+    does nothing here)."""
     docname = app.env.docname
     if not docname.startswith("notebooks/"):
         return
@@ -83,17 +97,23 @@ def add_run_links(app, doctree):
         for node in list(doctree.children[:doctree.index(section)]):
             if isinstance(node, (nodes.paragraph, nodes.container)):
                 doctree.remove(node)
-    bar = nodes.paragraph(classes=["run-links"])
-    bar += nodes.strong(text="Run this notebook: ")
-    for name, url in launch_links(Path(path).name).items():
-        bar += nodes.reference("", f"on {name}", refuri=url, classes=["run-link"])
-        bar += nodes.Text(" · ")
+    notebook = Path(path).name
+    rows = []
+    if notebook_cells.has_student_edition(notebook):
+        rows.append(run_row(editions.WORK_ON_IT, "the student edition, without solutions (the "
+                            "links to hand to students)", launch_links(notebook, editions.STUDENT)))
+        read = "the course as it is, solutions filled in"
+    else:
+        read = "the course as it is (this notebook has no student edition)"
+    rows.append(run_row(editions.READ_IT, read, launch_links(notebook)))
     download = addnodes.download_reference("", "", reftarget=f"/{path}", refdoc=docname,
                                            refexplicit=True, refdomain="", reftype="download")
-    download += nodes.Text(f"download {Path(path).name}")
-    bar += download
+    download += nodes.Text(f"download {notebook}")
+    rows[-1] += nodes.Text(" · ")
+    rows[-1] += download
     title = doctree.next_node(nodes.title)
-    title.parent.insert(title.parent.index(title) + 1, bar)
+    for row in reversed(rows):
+        title.parent.insert(title.parent.index(title) + 1, row)
 
 
 WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'

@@ -20,7 +20,7 @@ from .exercises.cases import EXERCISES, Case
 from .exercises.table import table
 
 __all__ = ["check_content_loss", "check_gram_matrix", "check_style_layer_loss", "check_style_loss",
-           "check_total_loss", "CheckFailed", "NotImplementedYet", "Borrowed", "Case", "EXERCISES",
+           "check_total_loss", "check_train_step", "check_balanced_weights", "CheckFailed", "NotImplementedYet", "Borrowed", "Case", "EXERCISES",
            "table", "check"]
 
 
@@ -48,3 +48,15 @@ def check_total_loss(fn, hidden=False):
     """Check fn(content, style, alpha, beta, tv=0, tv_weight=0) against Eq. 7:
     L_total = α L_content + β L_style (+ tv_weight · L_tv)."""
     check(fn, "total_loss", hidden)
+
+
+def check_train_step(fn, hidden=False):
+    """Check fn(x, optimizer, loss_fn), one optimisation step: L = loss_fn(x) on a
+    tf.GradientTape, Adam's update of x with ∂L/∂x, x clipped to 0 … 255; returns L."""
+    check(fn, "train_step", hidden)
+
+
+def check_balanced_weights(fn, hidden=False):
+    """Check fn(E), E the E_l of a layer set S: w_l ∝ 1/E_l, normalised so that
+    Σ_S w_l E_l = Σ_S E_l / |S| (the total with equal weights)."""
+    check(fn, "balanced_weights", hidden)

@@ -4,17 +4,17 @@ recombination, in the style of `checks` (the same judge, the same kind of hints)
     check_guided_gram_matrix(guided_gram_matrix)
     check_with_chroma(with_chroma)
 
-Their references and known mistakes are in the answer key (`classroom.answers`); notebook 6
-is not part of the student release, so there these checks say they are not available.
+Their references and known mistakes are in the answer key (`classroom.answers`); a student
+release stores their tables (answers.json) as it does for `checks`.
 """
 from .exercises.judge import check
 
 
-def check_guided_gram_matrix(fn):
+def check_guided_gram_matrix(fn, hidden=False):
     """Check fn(F, m) against G[m] = (F ∘ m)(F ∘ m)ᵀ / mean(m²), an N × N matrix."""
-    check(fn, "guided_gram_matrix")
+    check(fn, "guided_gram_matrix", hidden)
 
 
-def check_with_chroma(fn):
+def check_with_chroma(fn, hidden=False):
     """Check fn(Y, photo): the RGB picture whose luminance is Y and whose chroma is the photo's."""
-    check(fn, "with_chroma")
+    check(fn, "with_chroma", hidden)

@@ -4,12 +4,16 @@ The one place to change when the course is forked: set REPOSITORY to the fork's
 GitHub URL (and VERSION / TAG to a tag that exists there), then run
 ``python -m course_utils.notebook_cells`` (``make notebook-cells``) to rewrite
 the first two cells of every notebook — the badges and the Colab/Kaggle install
-cell — from these values.  pyproject.toml takes the package version from here.
+cell — from these values, and ``python -m course_utils.assignments publish`` to tag the
+student edition.  pyproject.toml takes the package version from here.
 """
 DISTRIBUTION = "nst-course"                      # pyproject.toml's [project] name
 VERSION = "0.1.0"
 REPOSITORY = "https://github.com/nst-course/neural-style-transfer"   # placeholder: forks change it
 TAG = "v" + VERSION                              # the git tag the notebooks install and link to
+# The student edition's tag: its tree is what `assignments release` writes (notebooks without
+# solutions, a package without answers), made and tagged by `assignments publish`.
+STUDENT_TAG = TAG + "-student"
 
 
 def github_path():

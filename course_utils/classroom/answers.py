@@ -4,8 +4,9 @@ For each exercise: test cases (inputs and a label), the reference output from `l
 and the output of every known mistake (NumPy formulas below, each with its hint).  The
 full course computes these tables when a check runs; the student release stores them
 (answers.json, written by `python -m course_utils.assignments release`) and leaves this
-module — and its formulas — out, with the rest of the classroom sub-package.  Notebook 6's
-two exercises (guided Gram matrix, luminance recombination) are here too, not released.
+module — and its formulas — out, with the rest of the classroom sub-package.  Notebook 4's
+optimisation step and notebook 6's two exercises (guided Gram matrix, luminance
+recombination) are here too.
 
 Notation (Gatys, Ecker & Bethge 2015): a layer has N filters and M = H * W positions;
 its features form the N x M matrix F, and G = F F^T is N x N.
@@ -14,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from .. import colour, losses, masks
-from ..exercises.cases import EXERCISES as RELEASED, Case, encode
+from ..exercises import loop
+from ..exercises.cases import GRADED, Case, encode
 
 # ---------------------------------------------------------------------------
 # The paper's quantities in NumPy (float64), for the catalogues of mistakes.
@@ -321,12 +323,15 @@ GUIDED_MISTAKES = [
 ]
 
 
-def _guided_cases():
+GUIDED_LAYOUTS = [((1, 4, 3, 5), "soft"), ((4, 3, 5), "soft"), ((1, 2, 7, 3), "binary"),
+                  ((3, 5, 6), "ones"), ((1, 6, 4, 2), "corner")]
+
+
+def _guided_cases(seed=11, layouts=GUIDED_LAYOUTS):
     """(F, m): batched and unbatched, soft, binary, all-ones and mostly-zero masks."""
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     cases = []
-    for shape, kind in [((1, 4, 3, 5), "soft"), ((4, 3, 5), "soft"), ((1, 2, 7, 3), "binary"),
-                        ((3, 5, 6), "ones"), ((1, 6, 4, 2), "corner")]:
+    for shape, kind in layouts:
         F = _features(rng, shape)
         H, W = shape[-3], shape[-2]
         m = {"soft": rng.uniform(0, 1, (H, W)), "binary": rng.uniform(0, 1, (H, W)) > 0.4,
@@ -355,7 +360,7 @@ CHROMA_MISTAKES = [
     (lambda Y, photo: np.repeat(np.asarray(Y, np.float64)[..., None], 3, axis=-1),
      "you returned the grey picture (Y, Y, Y): put the photo's chroma back — convert the "
      "photo to YIQ, replace its Y channel by Y, convert back to RGB."),
-    (lambda Y, photo: np.clip(colour.with_chroma(Y, photo), 0, 255),
+    (lambda Y, photo: np.clip(_replace_y(Y, photo), 0, 255),
      "you clipped to 0 … 255; return the exact recombination (clipping changes the chroma, "
      "and the caller clips when it saves a picture)."),
     (lambda Y, photo: _replace_y(Y, photo, colour.RGB_TO_YIQ),
@@ -364,7 +369,7 @@ CHROMA_MISTAKES = [
     (lambda Y, photo: _replace_y(Y, photo, colour.RGB_TO_YIQ.T),
      "you converted back with the transpose of RGB → YIQ; the matrix is not orthogonal: "
      "YIQ → RGB is its inverse, np.linalg.inv(RGB_TO_YIQ)."),
-    (lambda Y, photo: _yiq(colour.with_chroma(Y, photo)),
+    (lambda Y, photo: _yiq(_replace_y(Y, photo)),
      "you returned YIQ values: convert back to RGB at the end."),
     (lambda Y, photo: np.asarray(photo, np.float64) + (np.asarray(Y) - np.mean(photo, -1))[..., None],
      "your luminance is the plain mean (R + G + B) / 3; Y = 0.299 R + 0.587 G + 0.114 B "
@@ -374,17 +379,125 @@ CHROMA_MISTAKES = [
 ]
 
 
-def _chroma_cases():
+def _chroma_cases(seed=12, shapes=((4, 5), (3, 3), (6, 2))):
     """(Y, photo): random pictures, a grey photo, a Y far outside the photo's range."""
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng(seed)
+    picture = lambda x: tf.constant(np.asarray(x, np.float32))            # noqa: E731
     cases = []
-    for shape in [(4, 5), (3, 3), (6, 2)]:
+    for shape in shapes:
         Y, photo = rng.uniform(40, 215, shape), rng.uniform(0, 255, shape + (3,))
-        cases.append(_case(Y, photo, label=f"Y of shape {shape} and an RGB photo"))
+        cases.append(_case(picture(Y), picture(photo), label=f"Y of shape {shape} and an RGB photo"))
     grey = np.repeat(rng.uniform(0, 255, (4, 4, 1)), 3, axis=-1)
-    cases.append(_case(rng.uniform(0, 255, (4, 4)), grey, label="a grey photo (I = Q = 0)"))
-    cases.append(_case(np.full((3, 4), 250.0), rng.uniform(0, 255, (3, 4, 3)),
+    cases.append(_case(picture(rng.uniform(0, 255, (4, 4))), picture(grey),
+                       label="a grey photo (I = Q = 0)"))
+    cases.append(_case(picture(np.full((3, 4), 250.0)), picture(rng.uniform(0, 255, (3, 4, 3))),
                        label="a bright Y = 250 whose recombination leaves 0 … 255"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# The optimisation step: L = loss_fn(x) on a tape, Adam's update of x, clip to the box.
+# Each step (right or wrong) is run by the same harness, `loop.run`, on a case's data.
+
+def _step(grad_sign=1.0, apply=True, box=loop.BOX, clip=True, by_hand=False):
+    """An optimisation step, the course's (the defaults) or with one known mistake (a
+    step that clips before the update is caught by `loop.run`: its loss is not x's)."""
+    def step(x, optimizer, loss_fn):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(x)
+        g = tape.gradient(loss, x)
+        if by_hand:
+            x.assign_sub(optimizer.learning_rate * g)
+        elif apply:
+            optimizer.apply_gradients([(grad_sign * g, x)])
+        if clip:
+            x.assign(tf.clip_by_value(x, *box))
+        return loss
+    return step
+
+
+def _run_with(step):
+    return lambda x0, target, learning_rate, steps: loop.run(step, x0, target, learning_rate, steps)
+
+
+# Each wrong step, as a student writes it, with its hint.
+STEP_VARIANTS = [
+    (_step(clip=False),
+     "the image left the pixel box: after the update, clip it to 0 … 255, "
+     "x.assign(tf.clip_by_value(x, 0.0, 255.0)), as train.py does."),
+    (_step(box=(0.0, 1.0)),
+     "you clipped to [0, 1]; the course's images are in 0 … 255 (VGG's preprocessing "
+     "happens inside the objective): clip to 0.0 … 255.0."),
+    (_step(grad_sign=-1.0),
+     "the loss went up: apply the gradient itself, optimizer.apply_gradients([(grad, x)]) "
+     "— the optimizer subtracts it (it minimises); do not negate it."),
+    (_step(apply=False),
+     "the image did not move: apply the gradient with optimizer.apply_gradients([(grad, x)])."),
+    (_step(by_hand=True),
+     "you updated x by hand (x − lr · grad, plain gradient descent); let the optimizer "
+     "(Adam) apply the gradient: optimizer.apply_gradients([(grad, x)])."),
+]
+STEP_MISTAKES = [(_run_with(step), hint) for step, hint in STEP_VARIANTS]
+
+
+STEP_LAYOUTS = [((1, 3, 4, 3), 20.0, 1), ((1, 3, 4, 3), 20.0, 3), ((4, 2, 3), 50.0, 2),
+                ((1, 2, 2, 3), 5.0, 4)]
+
+
+def _step_cases(seed=16, layouts=STEP_LAYOUTS):
+    """(x0, target, learning rate, steps): start images in the box, targets partly outside
+    it (so that clipping matters), one to four steps."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for shape, lr, steps in layouts:
+        x0 = rng.uniform(0, 255, shape).astype(np.float32)
+        target = rng.uniform(-100, 355, shape).astype(np.float32)
+        cases.append(_case(tf.constant(x0), tf.constant(target), lr, steps,
+                           label=f"{steps} step(s) of Adam (learning rate {lr:g}) from an image "
+                                 f"of shape {shape}"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Notebook 5's balanced layer weights: w_l ∝ 1/E_l over a layer set S, normalised so that
+# Σ_S w_l E_l stays the equal-weight total Σ_S E_l / |S|.
+
+def _balanced(E):
+    E = np.asarray(E, np.float64)
+    return np.mean(E) / (len(E) * E)
+
+
+WEIGHT_MISTAKES = [
+    (lambda E: 1.0 / np.asarray(E, np.float64),
+     "your w_l are 1/E_l, not normalised: scale them so that Σ_l w_l E_l is the equal-weight "
+     "total Σ_l E_l / |S|, i.e. w_l = (Σ_k E_k / |S|) / (|S| E_l)."),
+    (lambda E: (1.0 / np.asarray(E, np.float64)) / np.sum(1.0 / np.asarray(E, np.float64)),
+     "your weights sum to 1 (w_l = (1/E_l) / Σ_k 1/E_k); here the normalisation keeps the "
+     "total Σ_l w_l E_l equal to the equal-weight one, Σ_l E_l / |S|."),
+    (lambda E: np.mean(E) / np.asarray(E, np.float64),
+     "your Σ_l w_l E_l is |S| times the equal-weight total: divide by |S| once more, "
+     "w_l = (Σ_k E_k / |S|) / (|S| E_l)."),
+    (lambda E: np.sum(E) / (len(E) ** 2 * np.asarray(E, np.float64)) / len(E),
+     "your weights are |S| times too small: w_l = (Σ_k E_k / |S|) / (|S| E_l)."),
+    (lambda E: np.full(len(E), 1.0 / len(E)),
+     "these are the equal weights 1/|S|; balanced weights are proportional to 1/E_l."),
+    (lambda E: np.asarray(E, np.float64) * np.mean(E) / np.sum(np.square(E)),
+     "your w_l grow with E_l; balanced weights are proportional to 1/E_l, so that every "
+     "w_l E_l is the same."),
+]
+
+
+def _weight_cases(seed=20, sizes=(1, 2, 3, 5, 5), equal=(3, 3.0)):
+    """E_l of 1 to 5 layers, spread over several orders of magnitude as in notebook 5, and
+    `equal` = (count, value): layers with equal E_l, whose weights are the equal 1/|S|."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in sizes:
+        E = 10.0 ** rng.uniform(-2, 6, n)
+        cases.append(_case(tf.constant(E, tf.float32),
+                           label=f"E_l of {n} layer(s), {', '.join(f'{e:.3g}' for e in E)}"))
+    count, value = equal
+    cases.append(_case(tf.constant([value] * count), label=f"{count} equal E_l = {value:g}"))
     return cases
 
 
@@ -428,11 +541,20 @@ EXERCISES = {
                    lambda: _total_cases([(3.0, 7.0, 0.5, 2.0), (0.25, 8.0, 1e-2, 1e2)],
                                         [(4.0, 1.0, 0.3, 3.0, 2.0, 0.5)]),
                    TOTAL_MISTAKES, "scalar"),
-    # Notebook 6 (not released; no hidden cases):
+    "train_step": ("optimisation step (Adam, box 0 … 255)", _run_with(_step()), _step_cases,
+                   lambda: _step_cases(17, [((1, 2, 3, 3), 10.0, 2), ((3, 3, 3), 30.0, 3)]),
+                   STEP_MISTAKES, "rgb"),
+    "balanced_weights": ("w_l ∝ 1/E_l with Σ w_l E_l = Σ E_l / |S|", _balanced, _weight_cases,
+                         lambda: _weight_cases(21, (4, 2), (2, 0.5)), WEIGHT_MISTAKES, "vector"),
+    # Notebook 6:
     "guided_gram_matrix": ("guided Gram matrix (Gatys et al. 2017)", masks.guided_gram_matrix,
-                           _guided_cases, None, GUIDED_MISTAKES, "gram"),
+                           _guided_cases,
+                           lambda: _guided_cases(18, [((1, 3, 5, 4), "soft"), ((2, 6, 3), "binary"),
+                                                      ((1, 4, 4, 2), "corner")]),
+                           GUIDED_MISTAKES, "gram"),
     "with_chroma": ("luminance recombination (Gatys et al. 2017, §5)", colour.with_chroma,
-                    _chroma_cases, None, CHROMA_MISTAKES, "rgb"),
+                    _chroma_cases, lambda: _chroma_cases(19, [(5, 3), (2, 4)]),
+                    CHROMA_MISTAKES, "rgb"),
 }
 
 
@@ -470,5 +592,5 @@ def _numpy(x):
 
 
 def stored(hidden=False):
-    """The five exercises' tables as JSON-ready data (what the student release stores)."""
-    return {name: encode(table(name, hidden)) for name in RELEASED}
+    """The graded exercises' tables as JSON-ready data (what the student release stores)."""
+    return {name: encode(table(name, hidden)) for name in GRADED}

@@ -1,11 +1,13 @@
 """What an instructor hands out: a student release, or an nbgrader course directory.
 
-`student_release` writes the student notebooks and, beside them, a copy of the package with
-no answers: `losses` keeps only what is not an exercise and takes the five exercise
-functions from `exercises.yours` (the student's own, saved by their passing checks), this
-instructors' sub-package (`classroom`) is left out as a whole, and the checks read
-answers.json — test inputs, expected outputs and the outputs of the known mistakes,
-computed from the reference now.
+`student_release` writes the student edition (`editions.STUDENT`; `publish` tags it): the
+student notebooks, their first cells offering and installing this edition, and beside them a
+copy of the package with no answers (with what pip and Binder need to install it): `losses`
+keeps only what is not an exercise and takes the five exercise functions from
+`exercises.yours` (the student's own, saved by their passing checks), as `colour` and `masks`
+take notebook 6's `with_chroma` and `guided_gram_matrix`; this instructors' sub-package
+(`classroom`) is left out as a whole, and the checks read answers.json — test inputs,
+expected outputs and the outputs of the known mistakes, computed from the reference now.
 
 `nbgrader_course` writes a ready nbgrader course: nbgrader_config.py, and
 source/<ASSIGNMENT>/ with the exercise notebooks (their check cells followed by hidden
@@ -14,9 +16,12 @@ root, outside what students receive.
 """
 import ast
 import json
+import os
 import re
+from importlib import metadata
 from pathlib import Path
 
+from .. import editions, release
 from ..exercises import cases, table
 from ..files import write_all
 from . import answers
@@ -24,20 +29,57 @@ from .markers import AssignmentError, make_student, notebook_bytes, read_noteboo
 
 PACKAGE = Path(__file__).resolve().parent.parent          # course_utils
 INSTRUCTORS = Path(__file__).resolve().parent              # course_utils/classroom: left out
-# Notebook 06 goes beyond the paper: its checks compute their answers from references
-# (guided Gram matrices) that would also give away gram_matrix, so the release stops at 05.
-NOT_RELEASED = {"06_controlling_the_result.ipynb"}
+# Notebooks left out of the student release (none: notebook 06's checks read stored tables
+# too, so their references, which would give away gram_matrix, stay in the answer key).
+NOT_RELEASED = set()
 ASSIGNMENT = "losses"
 HIDDEN_ANSWERS = "hidden_answers.json"
-CHECK_CALL = re.compile(r"^(?P<call>checks\.check_(?P<name>\w+))\((?P<fn>\w+)\)\s*$", re.M)
+# The modules whose exercise functions a release takes from `exercises.yours`:
+# {file: (the exercises, helpers that would give half of one away)}.
+YOURS = {"losses.py": (cases.EXERCISES, ("_as_matrix",)),
+         "colour.py": (("with_chroma",), ()),
+         "masks.py": (("guided_gram_matrix",), ())}
+CHECK_CALL = re.compile(r"^(?P<call>(?:control_)?checks\.check_(?P<name>\w+))\((?P<fn>\w+)\)\s*$",
+                        re.M)
 
-STUDENT_README = """# Neural style transfer, step by step: your notebooks
+STUDENT_README = """# Neural style transfer, step by step: the student edition
 
-Open the notebooks in this folder (Jupyter, from this folder: the `course_utils` beside
-them is the one they use).  Each exercise cell has a `TODO`; the cell after it checks your
+This is the student edition of the course [Neural style transfer, step by step]({repository})
+({tag}): its notebooks with a `TODO` where each solution was, and beside them a `course_utils`
+package that holds no answers (the course with its solutions is that repository at {tag}).
+
+Open a notebook on Colab, Kaggle or Binder from its links below (or in its first cell), or in
+Jupyter from this folder: the `course_utils` beside the notebooks is the one they use
+(`pip install .` installs it).  Each exercise cell has a `TODO`; the cell after it checks your
 function against the paper's equation and names the most likely mistake.  A check that
 passes saves your function into `my_losses.py`, and from then on the course's training
 loop uses it: the pictures of the later notebooks are painted by your losses.
+
+{notebooks}"""
+
+# The student edition's pyproject.toml: the package without its instructors' room, the course's
+# own dependencies (as the installed distribution gives them) and JSON data (answers.json).
+PYPROJECT = """# The student edition of the course package (python -m course_utils.assignments release).
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = {name}
+version = {version}
+description = "Neural style transfer, step by step: the student edition (no answers)"
+readme = "README.md"
+requires-python = {python}
+dependencies = {dependencies}
+
+[project.optional-dependencies]
+lab = {lab}
+
+[tool.setuptools]
+packages = {packages}
+
+[tool.setuptools.package-data]
+{data}
 """
 
 CONFIG = '''"""nbgrader's configuration for the course (python -m course_utils.assignments nbgrader)."""
@@ -51,18 +93,64 @@ c.CourseDirectory.course_id = "nst-course"
 # which selects it too) and the answers of the hidden tests, which students never receive.
 os.environ.setdefault("COURSE_PRESET", "ci")
 os.environ.setdefault("COURSE_HIDDEN_ANSWERS", os.path.join(HERE, "{hidden}"))
+# A cell may take longer than nbgrader's 30 s: notebook 05's Figure 3 makes its 25 small
+# transfers in one cell (about 35 s under `ci` on a loaded 2-core machine).
+c.Execute.timeout = 300
 '''
 
 
+def has_student_edition(notebook) -> bool:
+    """Whether the student release has the notebook (a file name)."""
+    return notebook not in NOT_RELEASED
+
+
 def student_release(outdir, notebook_dir) -> list[Path]:
-    """Write the student release into outdir: notebooks, answer-free package, README."""
-    outdir = Path(outdir)
-    notebooks = [p for p in sorted(Path(notebook_dir).glob("*.ipynb")) if p.name not in NOT_RELEASED]
+    """Write the student edition into outdir: notebooks, answer-free package, README, and
+    pyproject.toml and binder/ (the course's) so that pip and Binder install it."""
+    outdir, notebook_dir = Path(outdir), Path(notebook_dir)
+    notebooks = [p for p in sorted(notebook_dir.glob("*.ipynb")) if has_student_edition(p.name)]
     if not notebooks:
         raise AssignmentError(f"no notebooks found in {notebook_dir}")
+    binder = notebook_dir.resolve().parent / "binder"
+    if not (binder / "postBuild").is_file():
+        raise AssignmentError(f"no {binder}/postBuild: run this in the course's checkout")
     written = make_student(notebooks, outdir)
-    written += write_package(outdir / "course_utils")
-    return written + write_all({outdir / "README.md": STUDENT_README.encode("utf-8")})
+    first_cells = {path: notebook_bytes(editions.with_first_cells(read_notebook(path), path.name,
+                                                                  editions.STUDENT))
+                   for path in written}
+    package = write_package(outdir / "course_utils")
+    readme = STUDENT_README.format(repository=release.REPOSITORY, tag=release.TAG, notebooks="".join(
+        f"- `{p.name}`:\n{editions.badge_links(p.name, editions.STUDENT)}" for p in notebooks))
+    files = {**first_cells, outdir / "README.md": readme.encode("utf-8"),
+             outdir / "pyproject.toml": pyproject(package, outdir).encode("utf-8")}
+    binder_files = {outdir / "binder" / p.name: p for p in sorted(binder.iterdir()) if p.is_file()}
+    files.update({target: p.read_bytes() for target, p in binder_files.items()})
+    written += package + [p for p in write_all(files) if p not in first_cells]
+    for target, p in binder_files.items():
+        if os.access(p, os.X_OK):                  # postBuild: Binder runs it
+            target.chmod(target.stat().st_mode | 0o111)
+    return written
+
+
+def pyproject(package_files, root) -> str:
+    """The student edition's pyproject.toml for the package files written under root."""
+    requires = metadata.requires(release.DISTRIBUTION) or []
+    extra = {r: re.search(r";.*\bextra\s*==\s*[\"']([\w-]+)[\"']", r) for r in requires}
+    lab = [r.split(";")[0].strip() for r in requires if extra[r] and extra[r][1] == "lab"]
+    packages = sorted(".".join(p.parent.relative_to(root).parts) for p in package_files
+                      if p.name == "__init__.py")
+    data = {}
+    for path in package_files:
+        if path.suffix == ".json":                 # belongs to the nearest package above it
+            home = next(d for d in path.parents if (d / "__init__.py") in package_files)
+            data.setdefault(".".join(home.relative_to(root).parts), []).append(
+                path.relative_to(home).as_posix())
+    return PYPROJECT.format(
+        name=json.dumps(release.DISTRIBUTION), version=json.dumps(release.VERSION),
+        python=json.dumps(metadata.metadata(release.DISTRIBUTION)["Requires-Python"]),
+        dependencies=json.dumps([r for r in requires if not extra[r]]), lab=json.dumps(lab),
+        packages=json.dumps(packages),
+        data="".join(f"{json.dumps(k)} = {json.dumps(sorted(v))}\n" for k, v in sorted(data.items())))
 
 
 def write_package(target) -> list[Path]:
@@ -73,24 +161,25 @@ def write_package(target) -> list[Path]:
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json") and INSTRUCTORS not in path.parents:
             files[target / path.relative_to(PACKAGE)] = path.read_bytes()
-    files[target / "losses.py"] = release_losses((PACKAGE / "losses.py").read_text("utf-8"))
+    for module, (names, helpers) in YOURS.items():
+        files[target / module] = release_module((PACKAGE / module).read_text("utf-8"), names, helpers)
     files[target / table.STORED_NAME] = _json(answers.stored())
     return write_all(files)
 
 
-def release_losses(source) -> bytes:
-    """losses.py without the exercise functions (and the reshape helper that is half of
-    gram_matrix); the exercises come from `yours` instead."""
-    drop = set(cases.EXERCISES) | {"_as_matrix"}
+def release_module(source, names, helpers=()) -> bytes:
+    """A module's source without the exercise functions `names` (and `helpers`, which would
+    give half of one away); the exercises come from `yours` instead."""
+    drop = set(names) | set(helpers)
     lines = source.splitlines(keepends=True)
     for node in reversed(ast.parse(source).body):
         if isinstance(node, ast.FunctionDef) and node.name in drop:
             start = node.lineno - 1 - len(node.decorator_list)
             del lines[start:node.end_lineno]
     text = re.sub(r"\n{3,}", "\n\n\n", "".join(lines)).rstrip() + "\n"
-    text += ("\n\n# Student release: the five exercises are yours, saved by your passing checks "
+    text += ("\n\n# Student release: these exercises are yours, saved by your passing checks "
              "(see exercises/yours.py).\nfrom .exercises.yours import (  # noqa: E402,F401  (upward: the "
-             "point)\n    content_loss, gram_matrix, style_layer_loss, style_loss, total_loss)\n")
+             f"point)\n    {', '.join(names)})\n")
     return text.encode("utf-8")
 
 

@@ -9,8 +9,12 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-# The five exercises of the paper, in the order of the notebooks; a release stores their tables.
+# The five exercises of the paper, in the order of the notebooks: the student's own losses,
+# which the release's later notebooks run on.
 EXERCISES = ("content_loss", "gram_matrix", "style_layer_loss", "style_loss", "total_loss")
+# Every graded exercise (a release stores their tables): the paper's five, the optimisation
+# step (notebook 04), the balanced layer weights (notebook 05) and notebook 06's two.
+GRADED = EXERCISES + ("train_step", "balanced_weights", "with_chroma", "guided_gram_matrix")
 
 
 class Case(NamedTuple):
@@ -25,22 +29,32 @@ class Case(NamedTuple):
 
 def decode(data):
     """Stored tables (JSON data) -> tables with float32 tensor inputs and float64 outputs."""
-    return {name: {**t, "cases": [_decoded(c) for c in t["cases"]]} for name, t in data.items()}
+    return {name: {**t, "cases": decode_cases(t["cases"])} for name, t in data.items()}
+
+
+def decode_cases(data):
+    """Stored cases (JSON data) -> Cases; a case stored without outputs (inputs only, as
+    the grader sends them to a student's code) keeps want and wrong None."""
+    return [_decoded(c) for c in data]
 
 
 def _decoded(case):
     return Case(tuple(_tensors(a) for a in case["args"]),
                 {k: _tensors(v) for k, v in case["kwargs"].items()}, case["label"],
-                _array(case["want"]), [None if w is None else _array(w) for w in case["wrong"]])
+                array(case["want"]),
+                None if case["wrong"] is None else [array(w) for w in case["wrong"]])
 
 
-def _array(x):
+def array(x):
+    """A stored array ({"shape", "values"}) as float64 NumPy; None stays None."""
+    if x is None:
+        return None
     return np.asarray(x["values"], np.float64).reshape(x["shape"])
 
 
 def _tensors(x):
     if isinstance(x, dict):
-        return tf.constant(_array(x), dtype=x["dtype"])
+        return tf.constant(array(x), dtype=x["dtype"])
     if isinstance(x, list):
         return [_tensors(v) for v in x]
     return x

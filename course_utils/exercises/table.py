@@ -2,7 +2,7 @@
 
 In the full course, a check computes its table (test cases, the reference outputs, the
 outputs of every known mistake) from the answer key, `classroom.answers`.  The student
-release has no classroom sub-package: it stores the tables of the five exercises in
+release has no classroom sub-package: it stores the tables of the graded exercises in
 answers.json beside the package (in `cases`' format).
 """
 import functools
@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from .cases import EXERCISES, decode
+from .cases import GRADED, decode
 
 STORED_NAME = "answers.json"
 HIDDEN_ENV = "COURSE_HIDDEN_ANSWERS"       # the hidden cases' table, given to graders only
@@ -35,7 +35,7 @@ def table(name, hidden=False):
     (`want`) and wrong outputs."""
     if not is_release():
         return _computed(name, hidden)
-    if name not in EXERCISES:
+    if name not in GRADED:
         raise NotAvailable(f"{name}: this check is not part of the student release.")
     if not hidden:
         return _stored(str(stored_path()))[name]

@@ -2,9 +2,10 @@
 
 Each check cell that passes saves your function into my_losses.py beside your notebooks
 (or in $COURSE_STUDENT_DIR), and the release's `losses.content_loss`, `gram_matrix`,
-`style_layer_loss`, `style_loss` and `total_loss` are the functions below, which call the
-saved ones: the pictures of notebooks 3, 4 and 5 are painted by your losses.  The full
-course does not use this module (its `losses` holds the course's own answers).
+`style_layer_loss`, `style_loss` and `total_loss` — and notebook 6's `colour.with_chroma`
+and `masks.guided_gram_matrix` — are the functions below, which call the saved ones: the
+pictures of notebooks 3 to 6 are painted by your functions.  The full course does not use
+this module (its `losses`, `colour` and `masks` hold the course's own answers).
 """
 import ast
 import importlib.util
@@ -15,16 +16,20 @@ import textwrap
 from numbers import Number
 from pathlib import Path
 
+import numpy as np
+
 from .. import files
 
 FILE = "my_losses.py"
 MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|YOUR CODE)\s*$")
 WHERE = {"content_loss": "notebook 02", "gram_matrix": "notebook 03",
          "style_layer_loss": "notebook 03", "style_loss": "notebook 03",
-         "total_loss": "notebook 04"}
+         "total_loss": "notebook 04", "with_chroma": "notebook 06",
+         "guided_gram_matrix": "notebook 06"}
 HEADER = ('"""Your losses, saved by the check cells of the course when they passed.\n\n'
           'Run a check cell again to replace a function here."""\n'
-          "import numpy as np\nimport tensorflow as tf\n")
+          "import numpy as np\nimport tensorflow as tf\n\n"
+          "from course_utils.colour import RGB_TO_YIQ    # notebook 06's name for C\n")
 
 
 def path():
@@ -142,3 +147,16 @@ def total_loss(content, style, alpha, beta, tv=0.0, tv_weight=0.0):
     return tf.reduce_max(tf.stack([             # weighted term, which is that one term when the
         tf.cast(w, tf.float32) * tf.cast(x, tf.float32)          # others' weights are 0
         for w, x in zip(weights, (content, style, tv))]))
+
+
+# Notebook 6's, which the release's `colour` and `masks` use.
+
+def with_chroma(Y, photo):
+    """The RGB picture with luminance Y and the photo's chroma, as you wrote it in notebook 06
+    (as float64 NumPy, as the course's colour functions pass pictures)."""
+    return np.asarray(saved("with_chroma")(Y, photo), np.float64)
+
+
+def guided_gram_matrix(F, m):
+    """G[m] = (F ∘ m)(F ∘ m)ᵀ / mean(m²), as you wrote it in notebook 06."""
+    return saved("guided_gram_matrix")(F, m)

@@ -13,11 +13,13 @@ from course_utils.classroom import grading, markers
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-NB02, NB03, NB04 = ("02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
-                    "04_total_loss_and_transfer.ipynb")
+NB02, NB03, NB04, NB05, NB06 = (
+    "02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
+    "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_controlling_the_result.ipynb")
 EXERCISES = [(NB02, "content_loss", 2.0), (NB03, "gram_matrix", 2.0),
              (NB03, "style_layer_loss", 3.0), (NB03, "style_loss", 2.0),
-             (NB04, "total_loss", 1.0)]
+             (NB04, "total_loss", 1.0), (NB04, "train_step", 2.0), (NB05, "balanced_weights", 1.0),
+             (NB06, "with_chroma", 2.0), (NB06, "guided_gram_matrix", 2.0)]
 
 
 def grade(submissions, out, timeout):
@@ -44,14 +46,14 @@ def rows_of(path):
 @pytest.fixture(scope="module")
 def student_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    markers.make_student([NOTEBOOKS / n for n in (NB02, NB03, NB04)], out)
+    markers.make_student([NOTEBOOKS / n for n in (NB02, NB03, NB04, NB05, NB06)], out)
     return out
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, student_build):
     subs = tmp_path_factory.mktemp("submissions")
-    for name in (NB02, NB03, NB04):
+    for name in (NB02, NB03, NB04, NB05, NB06):
         (subs / "ada_solved").mkdir(exist_ok=True)
         (subs / "ada_solved" / name).write_bytes((NOTEBOOKS / name).read_bytes())
         (subs / "bob_unsolved").mkdir(exist_ok=True)
@@ -122,7 +124,7 @@ def test_a_corrupt_notebook_is_an_error_row(graded):
 
 def test_the_summary_table_lists_every_student(graded):
     out = graded[0].stdout
-    assert "ada_solved" in out and "10/10" in out
+    assert "ada_solved" in out and "17/17" in out
     assert out.splitlines()[0].split()[:2] == ["student", "points"]
 
 
@@ -169,4 +171,4 @@ def test_exercises_come_from_the_course_notebooks_with_hidden_tests():
     found = grading.exercises(NOTEBOOKS)
     assert [(e.notebook, e.name, e.points) for e in found] == EXERCISES
     assert all("hidden=True" in e.source for e in found)
-    assert sum(e.points for e in found) == 10
+    assert sum(e.points for e in found) == 17

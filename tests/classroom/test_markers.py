@@ -277,6 +277,6 @@ def test_missing_notebook_argument_is_named(tmp_path, capsys):
 
 def test_usage_error_is_one_line_and_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["publish"])
+        cli.main(["teleport"])
     assert info.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -34,7 +34,8 @@ TEST_TOOLS = ("pytest>=8.0", "nbval>=0.11")
 # Tests of the [dev] extra's tools (the website, nbgrader, the Voilà app, grading with nbclient):
 # not in a leg.  The browser tests skip the surfaces whose server a leg lacks (the colab leg
 # runs the classic Notebook).
-DEV_TESTS = ("whole/test_site.py", "classroom/test_nbgrader.py", "classroom/test_grading.py", "app")
+DEV_TESTS = ("whole/test_site.py", "classroom/test_nbgrader.py", "classroom/test_grading.py",
+             "classroom/test_cheats.py", "classroom/test_class_scale.py", "app")
 # pytest shows every DeprecationWarning, and matplotlib 3.10.0 with pyparsing 3.3 (Colab's and
 # Kaggle's pair) raises pyparsing's renames from matplotlib's own calls on each figure; outside
 # pytest Python's default filters hide them (test_installed checks a real run's empty stderr),

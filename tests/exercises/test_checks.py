@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checks, losses
+from course_utils import checks, colour, control_checks, losses
 from course_utils.classroom import answers
-from course_utils.exercises import table
+from course_utils.exercises import cases, table
 
 
 CHECKS = {
@@ -16,6 +16,10 @@ CHECKS = {
     "style_layer_loss": checks.check_style_layer_loss,
     "style_loss": checks.check_style_loss,
     "total_loss": checks.check_total_loss,
+    "train_step": checks.check_train_step,
+    "balanced_weights": checks.check_balanced_weights,
+    "with_chroma": control_checks.check_with_chroma,
+    "guided_gram_matrix": control_checks.check_guided_gram_matrix,
 }
 
 
@@ -33,8 +37,9 @@ def _X(F):
 
 
 def _NM(F):
-    N = F.shape[-1]
-    return float(N), float(int(tf.size(F)) // N)
+    """(N, M) as float tensors: they work inside tf.function too, where H and W are unknown."""
+    N = tf.cast(tf.shape(F)[-1], tf.float32)
+    return N, tf.cast(tf.size(F), tf.float32) / N
 
 
 def _gram(F):
@@ -134,34 +139,190 @@ def total_loss_keywords_reordered(content, style, alpha, beta, tv_weight=0.0, tv
     return tf.add(alpha * content, beta * style) + tv_weight * tv
 
 
+def train_step(x, optimizer, loss_fn):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(x)
+    optimizer.apply_gradients([(tape.gradient(loss, x), x)])
+    x.assign(tf.clip_by_value(x, 0.0, 255.0))
+    return loss
+
+
+def train_step_min_max(x, optimizer, loss_fn):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = loss_fn(tf.convert_to_tensor(x))
+    grads = tape.gradient(loss, [x])
+    optimizer.apply_gradients(zip(grads, [x]))
+    x.assign(tf.minimum(tf.maximum(x, 0.0), 255.0))
+    return loss
+
+
+def train_step_numpy_clip(x, optimizer, loss_fn):
+    """Right values eagerly; .numpy() on the variable fails inside tf.function."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn(x)
+    optimizer.apply_gradients([(tape.gradient(loss, x), x)])
+    x.assign(np.clip(x.numpy(), 0, 255))
+    return loss
+
+
+YIQ = tf.constant(colour.RGB_TO_YIQ, tf.float32)
+
+
+def with_chroma(Y, photo):
+    yiq = tf.einsum("...c,dc->...d", tf.cast(photo, tf.float32), YIQ)
+    yiq = tf.concat([tf.cast(Y, tf.float32)[..., None], yiq[..., 1:]], axis=-1)
+    return tf.einsum("...c,dc->...d", yiq, tf.linalg.inv(YIQ))
+
+
+def with_chroma_tensordot(Y, photo):
+    """Y plus the photo's luminance difference, added to every channel (C⁻¹'s first column)."""
+    Y_photo = tf.tensordot(photo, YIQ[0], axes=1)
+    return photo + (Y - Y_photo)[..., None] * tf.linalg.inv(YIQ)[:, 0]
+
+
+def with_chroma_numpy(Y, photo):
+    yiq = np.asarray(photo, np.float64) @ colour.RGB_TO_YIQ.T
+    yiq[..., 0] = Y
+    return yiq @ np.linalg.inv(colour.RGB_TO_YIQ).T
+
+
+def balanced_weights_loop(E):
+    """Python over the layers: fine inside tf.function too, as E's length is known."""
+    n = E.shape[0]
+    total = tf.reduce_sum(E) / n
+    return tf.stack([total / (n * E[k]) for k in range(n)])
+
+
+def guided_gram_matrix(F, m):
+    X = _X(F) * tf.reshape(m, (-1, 1))
+    return tf.matmul(X, X, transpose_a=True) / tf.reduce_mean(tf.square(m))
+
+
+def guided_numpy(F, m):
+    X = np.asarray(_drop_batch(F)).reshape(-1, F.shape[-1]) * np.asarray(m).reshape(-1, 1)
+    return X.T @ X / np.mean(np.square(m))
+
+
 CORRECT = [
     ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P))),
     ("content_loss", lambda F, P: tf.reduce_sum((P - F) ** 2) / 2),
     ("content_loss", lambda F, P: tf.nn.l2_loss(F - P)),
     ("content_loss", lambda F, P: 0.5 * tf.norm(F - P) ** 2),
-    ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2)),
-    ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P)))),
     ("content_loss", lambda F, P: 0.5 * keras.ops.sum(keras.ops.square(F - P))),
     ("gram_matrix", _gram),
     ("gram_matrix", gram_einsum),
     ("gram_matrix", gram_transpose_b),
-    ("gram_matrix", gram_numpy),
     ("gram_matrix", gram_tensordot),
     ("gram_matrix", lambda F: keras.ops.matmul(keras.ops.transpose(_X(F)), _X(F))),
     ("style_layer_loss", style_layer),
     ("style_layer_loss", style_2NM_squared),
-    ("style_layer_loss", style_numpy),
     ("style_layer_loss", style_reduce_mean),
     ("style_layer_loss", _style_over(lambda N, M: 4 * N**2 * M**2, gram=gram_tensordot)),
     ("style_loss", style_loss_loop),
     ("style_loss", style_loss_stack),
-    ("style_loss", style_loss_numpy),
     ("style_loss", _style_sum(style_layer, lambda terms, w: tf.add_n(terms))),
     ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0: a * c + b * s + tv_weight * tv),
     ("total_loss", total_loss_keywords_reordered),
-    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
-        float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv)),
+    ("train_step", train_step),
+    ("train_step", train_step_min_max),
+    ("with_chroma", with_chroma),
+    ("with_chroma", with_chroma_tensordot),
+    ("guided_gram_matrix", guided_gram_matrix),
+    ("balanced_weights", lambda E: tf.reduce_mean(E) / (tf.cast(tf.size(E), tf.float32) * E)),
+    ("balanced_weights", balanced_weights_loop),
 ]
+
+
+def gram_python_sizes(F):
+    """Python arithmetic on F.shape: fine eagerly, None * None inside tf.function."""
+    F = _drop_batch(F)
+    M, N = F.shape[0] * F.shape[1], F.shape[2]
+    X = tf.reshape(F, (M, N))
+    return tf.matmul(X, X, transpose_a=True)
+
+
+# Right values when called directly, but they break inside tf.function, where the training
+# loop runs the losses: each fails its check with the graph-mode hint.
+EAGER_ONLY = [
+    ("content_loss", lambda F, P: 0.5 * np.sum((np.asarray(F) - np.asarray(P)) ** 2), "NumPy"),
+    ("content_loss", lambda F, P: float(0.5 * tf.reduce_sum(tf.square(F - P))), "float()"),
+    ("content_loss", lambda F, P: 0.5 * tf.reduce_sum(tf.square(F - P)).numpy(), ".numpy()"),
+    ("gram_matrix", gram_numpy, "NumPy"),
+    ("gram_matrix", lambda F: gram_numpy(_drop_batch(np.asarray(F, np.float64))), "float64 NumPy"),
+    ("gram_matrix", gram_python_sizes, "Python arithmetic on F.shape"),
+    ("style_layer_loss", style_numpy, "NumPy"),
+    ("style_loss", style_loss_numpy, "NumPy"),
+    ("total_loss", lambda c, s, a, b, tv=0.0, tv_weight=0.0:
+        float(a) * float(c) + float(b) * float(s) + float(tv_weight) * float(tv), "float()"),
+]
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("with_chroma", with_chroma_numpy), ("guided_gram_matrix", guided_numpy),
+    ("balanced_weights", lambda E: np.mean(E) / (len(E) * np.asarray(E))),
+    ("balanced_weights", lambda E: tf.reduce_mean(E) / (len(E) * E))])          # len(): eager only
+def test_notebook_6s_exercises_fail_eager_only_versions_with_the_graph_mode_hint(name, fn, capsys):
+    with pytest.raises(checks.CheckFailed) as info:
+        CHECKS[name](fn)
+    assert str(info.value).startswith(f"{name} works when called directly but fails inside "
+                                      "tf.function")
+    assert capsys.readouterr().out == ""
+
+
+def test_a_step_that_only_works_eagerly_fails_with_the_graph_mode_hint(capsys):
+    with pytest.raises(checks.CheckFailed) as info:
+        checks.check_train_step(train_step_numpy_clip)
+    message = str(info.value)
+    assert message.startswith("train_step works when called directly but fails inside tf.function")
+    assert "no .numpy()" in message and "x.assign" in message
+    assert capsys.readouterr().out == ""
+
+
+def train_step_clipping_first(x, optimizer, loss_fn):
+    x.assign(tf.clip_by_value(x, 0.0, 255.0))
+    with tf.GradientTape() as tape:
+        loss = loss_fn(x)
+    optimizer.apply_gradients([(tape.gradient(loss, x), x)])
+    return loss
+
+
+def step_returning(value):
+    def step(x, optimizer, loss_fn):
+        train_step(x, optimizer, loss_fn)
+        return value(x, loss_fn)
+    return step
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (step_returning(lambda x, loss_fn: None), "returned None"),
+    (step_returning(lambda x, loss_fn: loss_fn(x)), "before the update"),
+    (step_returning(lambda x, loss_fn: tf.zeros(3)), "one number"),
+    (train_step_clipping_first, "clipped to 0 … 255 before the update"),
+])
+def test_a_step_must_return_the_loss_of_the_image_it_was_given(fn, phrase):
+    with pytest.raises(checks.CheckFailed, match=phrase):
+        checks.check_train_step(fn)
+
+
+@pytest.mark.parametrize("name, fn, how", EAGER_ONLY)
+def test_a_function_that_only_works_eagerly_fails_with_the_graph_mode_hint(name, fn, how, capsys):
+    with pytest.raises(checks.CheckFailed) as info:
+        CHECKS[name](fn)
+    message = str(info.value)
+    assert message.startswith(f"{name} works when called directly but fails inside tf.function")
+    assert "no .numpy()" in message and "NumPy" in message
+    assert ("tf.shape(F)" in message) == (name != "total_loss")     # sizes matter for feature maps
+    assert capsys.readouterr().out == ""
+
+
+def test_a_function_that_gives_other_values_in_graph_mode_fails_with_its_hint():
+    def gram_zero_when_traced(F):
+        if F.shape[-2] is None:                 # unknown width: only while traced
+            return tf.zeros((F.shape[-1], F.shape[-1]))
+        return _gram(F)
+    with pytest.raises(checks.CheckFailed, match="gives other values inside tf.function"):
+        checks.check_gram_matrix(gram_zero_when_traced)
 
 
 @pytest.mark.parametrize("name, fn", CORRECT)
@@ -339,16 +500,20 @@ CATALOGUES = [
                         ("gram_matrix", answers.GRAM_MISTAKES),
                         ("style_layer_loss", answers.STYLE_LAYER_MISTAKES),
                         ("style_loss", answers.STYLE_MISTAKES),
-                        ("total_loss", answers.TOTAL_MISTAKES)]
+                        ("total_loss", answers.TOTAL_MISTAKES),
+                        ("with_chroma", answers.CHROMA_MISTAKES),
+                        ("guided_gram_matrix", answers.GUIDED_MISTAKES),
+                        ("balanced_weights", answers.WEIGHT_MISTAKES)]
     for mistake, hint in table
-]
+] + [("train_step", step, hint) for step, hint in answers.STEP_VARIANTS]
 
 
 @pytest.mark.parametrize("name, mistake, hint", CATALOGUES,
                          ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(CATALOGUES)])
 def test_each_catalogued_mistake_gets_its_own_hint(name, mistake, hint):
+    student = mistake if name == "train_step" else _as_student(mistake)   # steps are in TF
     with pytest.raises(AssertionError) as info:
-        CHECKS[name](_as_student(mistake))
+        CHECKS[name](student)
     assert str(info.value) == f"{name}: {hint}"
 
 
@@ -378,11 +543,6 @@ def test_unknown_gram_mistake_names_the_entry_and_sizes():
         checks.check_gram_matrix(lambda F: _gram(F) + tf.eye(F.shape[-1]))
     assert "(N = 5, M = 12)" in str(info.value)
     assert " at [" in str(info.value)
-
-
-def test_gram_matrix_returning_float64_numpy_on_batched_input_passes(capsys):
-    checks.check_gram_matrix(lambda F: gram_numpy(_drop_batch(np.asarray(F, np.float64))))
-    assert "gram_matrix" in capsys.readouterr().out
 
 
 def test_test_cases_include_both_layouts_and_rectangular_maps():
@@ -455,14 +615,15 @@ def test_other_threads_keep_the_course_functions_during_a_check():
 # ---------------------------------------------------------------------------
 # Hidden cases, and the stored answers of the student release.
 
-@pytest.mark.parametrize("name, fn", [(n, f) for n, f in CORRECT if f is not None][::4])
+@pytest.mark.parametrize("name, fn", [(n, f) for n, f in CORRECT if f is not None][::4]
+                         + CORRECT[-7:])
 def test_hidden_cases_pass_a_correct_function(name, fn, capsys):
     CHECKS[name](fn, hidden=True)
     assert "hidden test cases" in capsys.readouterr().out
 
 
 def test_hidden_cases_differ_from_the_visible_ones():
-    for name in checks.EXERCISES:
+    for name in cases.GRADED:
         visible = {c.label for c in checks.table(name)["cases"]}
         hidden = {c.label for c in checks.table(name, hidden=True)["cases"]}
         assert hidden and not hidden <= visible, name
@@ -497,7 +658,7 @@ def test_stored_answers_give_the_same_hints(name, fn, phrase, stored_answers):
     assert phrase in str(info.value)
 
 
-@pytest.mark.parametrize("name, fn", CORRECT[::3])
+@pytest.mark.parametrize("name, fn", CORRECT[::3] + CORRECT[-7:])
 def test_stored_answers_pass_correct_functions(name, fn, stored_answers, capsys):
     CHECKS[name](fn)
     assert capsys.readouterr().out.startswith(f"✓ {name} matches")
@@ -518,3 +679,12 @@ def test_stored_hidden_answers_are_read_from_where_the_grader_says(stored_answer
     assert "hidden test cases" in capsys.readouterr().out
     with pytest.raises(checks.CheckFailed, match="covariance"):
         checks.check_gram_matrix(gram_covariance, hidden=True)
+
+
+def test_notebook_6s_exercises_refuse_the_course_functions():
+    with pytest.raises(checks.Borrowed, match=r"course_utils\.colour\.with_chroma"):
+        control_checks.check_with_chroma(lambda Y, photo: colour.with_chroma(Y, photo))
+    from course_utils import masks
+    with pytest.raises(checks.Borrowed, match="gram_matrix"):
+        control_checks.check_guided_gram_matrix(masks.guided_gram_matrix)
+    assert colour.with_chroma(np.zeros((1, 1)), np.zeros((1, 1, 3))).shape == (1, 1, 3)

@@ -8,7 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "course_utils"
 ROOMS = ("exercises", "classroom", "app", "devtools")
 # Which rooms each room may import from (the method, the flat modules, is open to every room).
-ROOM_MAY_IMPORT = {"exercises": set(), "classroom": {"exercises"}, "app": set(), "devtools": set()}
+ROOM_MAY_IMPORT = {"exercises": set(), "classroom": {"exercises"}, "app": set(),
+                   "devtools": {"classroom"}}
 # The flat modules that are a room's door: the notebooks' and the command lines' paths.
 DOORS = {"checks": {"exercises"}, "control_checks": {"exercises"}, "assignments": {"classroom"},
          "bench": {"devtools"}, "notebook_cells": {"devtools"}, "cli": {"app"}}

@@ -176,17 +176,19 @@ def test_every_internal_link_resolves(browser, server, site):
     assert not broken, "\n".join(broken[:20])
 
 
-def test_each_notebook_page_links_to_colab_kaggle_binder_and_a_download(browser, server):
+def test_each_notebook_page_links_both_editions_on_colab_kaggle_binder_and_a_download(browser, server):
+    """Work on it (the student edition, when the notebook has one) and read it with solutions
+    (the course): the links of the notebook's own badges, on Colab, Kaggle and Binder."""
+    from course_utils import editions
+    from course_utils.classroom import handout
     for name in PAGES:
         if name.startswith("notebooks/"):
             links = visit(browser, server, name)["links"]
             notebook = name.split("/")[1] + ".ipynb"
-            assert any(l.startswith("https://colab.research.google.com/") and l.endswith(notebook)
-                       for l in links), f"{name}: no Colab link"
-            assert any(l.startswith("https://mybinder.org/") and notebook in l for l in links), \
-                f"{name}: no Binder link"
-            assert any(l.startswith("https://kaggle.com/") and l.endswith(notebook) for l in links), \
-                f"{name}: no Kaggle link"
+            offered = [editions.COURSE] + [editions.STUDENT] * handout.has_student_edition(notebook)
+            for edition in (editions.COURSE, editions.STUDENT):
+                expected = set(editions.links(notebook, edition).values())
+                assert (expected <= set(links)) == (edition in offered), f"{name}: {edition} links"
             assert any(l.startswith(server) and l.endswith(notebook) for l in links), \
                 f"{name}: no download link"
 
