@@ -32,6 +32,7 @@ import resource
 import signal
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import wait
 from dataclasses import astuple, dataclass, fields
@@ -289,6 +290,21 @@ def _stop(processes, grace=10.0):
             process.join(5)
 
 
+def _start_deaf_to_ctrl_c(process):
+    """Start a grading process that ignores SIGINT from birth: until its `_limit` puts it in
+    a group of its own it shares the terminal's, and a Ctrl-C there would print a half
+    traceback from its start-up.  (A disposition of SIG_IGN is kept across exec, and Python
+    leaves SIGINT ignored when it starts so.)"""
+    if threading.current_thread() is not threading.main_thread():
+        process.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _graded(units, jobs, memory_gb, timeout):
     """(student, notebook, rows or an error message) for each unit = (student folder,
     notebook, checks) as each finishes: every notebook in a fresh process of its own, `jobs`
@@ -303,7 +319,7 @@ def _graded(units, jobs, memory_gb, timeout):
                 reader, writer = context.Pipe(duplex=False)
                 process = context.Process(target=_grader, daemon=True, args=(
                     writer, memory_gb, student, notebook, checks, timeout))
-                process.start()
+                _start_deaf_to_ctrl_c(process)
                 writer.close()
                 running[reader] = (process, student, notebook)
             for reader in wait(list(running)):
