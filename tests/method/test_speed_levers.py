@@ -1,5 +1,7 @@
 """The speed levers docs/performance.md keeps: the colour start, L-BFGS memory, one BLAS
 thread during L-BFGS-B, Adam's settings, evaluation counts, and the benchmark's FLOP count."""
+import time
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,24 @@ def test_seconds_per_evaluation_leaves_out_the_first_step():
     history = [dict(seconds=10.0, evaluations=2), dict(seconds=11.0, evaluations=3),
                dict(seconds=13.0, evaluations=5), dict(seconds=17.0, evaluations=6)]
     assert bench.seconds_per_evaluation(history) == 1.0
+
+
+def test_the_optimisers_share_is_what_the_evaluations_leave_of_each_step():
+    """Steps of 1, 2 and 4 s; the evaluations inside them took 0.75, 1.5 and 3.5 s."""
+    history = [dict(seconds=10.0, evaluations=2), dict(seconds=11.0, evaluations=3),
+               dict(seconds=13.0, evaluations=5), dict(seconds=17.0, evaluations=6)]
+    clock = [5.0, 6.0, 6.75, 7.5, 8.25, 11.75]       # running totals after evaluations 1…6
+    # outside the evaluations: 0.25 s for 1, 0.5 s for 2, 0.5 s for 1 → 0.25, 0.25, 0.5 each
+    assert bench.optimizer_seconds_per_evaluation(history, clock) == 0.25
+
+
+def test_the_evaluation_clock_times_every_evaluation_of_a_run_and_lets_go():
+    from course_utils import train
+    original = train.Objective.value_and_grad
+    start = time.perf_counter()
+    with bench.evaluation_clock() as clock:
+        r = train.stylize("tubingen", "starry_night", size=32, steps=3, every=3, progress=False)
+    elapsed = time.perf_counter() - start
+    assert train.Objective.value_and_grad is original
+    assert len(clock) == r.history[-1]["evaluations"] and clock == sorted(clock)
+    assert 0 < clock[0] and clock[-1] < elapsed              # running totals of seconds, in the run
