@@ -92,11 +92,11 @@ PRESET ?= quality
 book: fetch
 	$(PY) book/build.py --preset $(PRESET)
 
-# The paper's Figures 1-3 and notebook 6's controls as the notebooks make them under `quality`, into docs/figures/.
+# The paper's Figures 1-3 and the controls of notebooks 6 and 7 as the notebooks make them under `quality`, into docs/figures/.
 figures: fetch
 	mkdir -p build/executed docs/figures
 	COURSE_PRESET=quality COURSE_FIGURES_DIR=$(CURDIR)/docs/figures $(VENV)/bin/jupyter nbconvert \
 		--to notebook --execute --ExecutePreprocessor.timeout=-1 --output-dir build/executed \
 		notebooks/02_content_loss.ipynb notebooks/03_gram_matrix_and_style_loss.ipynb \
 		notebooks/04_total_loss_and_transfer.ipynb notebooks/05_experiments.ipynb \
-		notebooks/06_controlling_the_result.ipynb
+		notebooks/06_colour_and_scale.ipynb notebooks/07_regions_blends_and_stages.ipynb

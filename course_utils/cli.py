@@ -79,7 +79,7 @@ def build_parser():
     for control in controls.shown("cli"):                # every setting, from `controls`
         p.add_argument(control.option, dest=control.name, help=control.help,
                        **PARSING[control.kind](control))
-    # Beyond the paper (notebook 6): STYLE may list several pictures, a,b (then --blend or --masks).
+    # Beyond the paper (notebook 7): STYLE may list several pictures, a,b (then --blend or --masks).
     p.add_argument("--masks", type=parse_paths, help="one mask picture per style (white: that style), a.png,b.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("fetch", help="download every asset into the cache and check its hash")

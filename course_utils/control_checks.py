@@ -1,5 +1,5 @@
-"""Immediate checks for notebook 6's exercises: the guided Gram matrix and the luminance
-recombination, in the style of `checks` (the same judge, the same kind of hints).
+"""Immediate checks for the exercises of notebooks 6 and 7: the luminance recombination and
+the guided Gram matrix, in the style of `checks` (the same judge, the same kind of hints).
 
     check_guided_gram_matrix(guided_gram_matrix)
     check_with_chroma(with_chroma)

@@ -76,7 +76,7 @@ CONTROLS = (
             "of the convolutions (default auto: bfloat16/float16 where the hardware computes it "
             "natively, else float32); losses are float32 either way",
             tuple((p, p) for p in PRECISIONS)),
-    # Beyond the paper (notebook 6).
+    # Beyond the paper (notebooks 6 and 7).
     Control("colour", "choice", "colours",
             "keep the photo's colours: luminance-only transfer, or match the style's colours first",
             tuple((c, COLOUR_LABELS[c]) for c in COLOURS)),

@@ -2,7 +2,7 @@
 
 `Objective` computes the content targets P and the style Grams A once, then gives L_total, its
 parts and its gradient for any image x; `measure` scores a finished image with it.  Beyond the
-paper (notebook 6): several paintings, blended into one target A (`gram_targets`) or each
+paper (notebooks 6 and 7): several paintings, blended into one target A (`gram_targets`) or each
 matched in its own region with guided Gram matrices (`masks`), and `style_scale`.
 """
 import numpy as np

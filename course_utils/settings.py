@@ -42,7 +42,7 @@ class Settings:
     adam_epsilon: float = 1e-7            # Adam only: added to √v, in gradient units of 0..255
     precision: str = "auto"               # of the convolutions: "auto" (bfloat16/float16 where the
                                           # hardware is fast at it), "float32", "bfloat16", "float16"
-    # Beyond the paper (notebook 6; Gatys et al. 2017, jcjohnson/neural-style):
+    # Beyond the paper (notebooks 6 and 7; Gatys et al. 2017, jcjohnson/neural-style):
     colour: str = "style"                 # "style", "luminance" (keep the photo's chroma) or
                                           # "match" (the painting recoloured to the photo's first)
     colour_transfer: str = "pca"          # colour="match": "pca", "chol" or "sym" (colour.match)

@@ -5,8 +5,8 @@ and the output of every known mistake (NumPy formulas below, each with its hint)
 full course computes these tables when a check runs; the student release stores them
 (answers.json, written by `python -m course_utils.assignments release`) and leaves this
 module — and its formulas — out, with the rest of the classroom sub-package.  Notebook 4's
-optimisation step and notebook 6's two exercises (guided Gram matrix, luminance
-recombination) are here too.
+optimisation step and notebooks 6 and 7's exercises (luminance recombination, guided Gram
+matrix) are here too.
 
 Notation (Gatys, Ecker & Bethge 2015): a layer has N filters and M = H * W positions;
 its features form the N x M matrix F, and G = F F^T is N x N.
@@ -546,7 +546,7 @@ EXERCISES = {
                    STEP_MISTAKES, "rgb"),
     "balanced_weights": ("w_l ∝ 1/E_l with Σ w_l E_l = Σ E_l / |S|", _balanced, _weight_cases,
                          lambda: _weight_cases(21, (4, 2), (2, 0.5)), WEIGHT_MISTAKES, "vector"),
-    # Notebook 6:
+    # Notebook 7:
     "guided_gram_matrix": ("guided Gram matrix (Gatys et al. 2017)", masks.guided_gram_matrix,
                            _guided_cases,
                            lambda: _guided_cases(18, [((1, 3, 5, 4), "soft"), ((2, 6, 3), "binary"),

@@ -5,7 +5,7 @@ student notebooks, their first cells offering and installing this edition, and b
 copy of the package with no answers (with what pip and Binder need to install it): `losses`
 keeps only what is not an exercise and takes the five exercise functions from
 `exercises.yours` (the student's own, saved by their passing checks), as `colour` and `masks`
-take notebook 6's `with_chroma` and `guided_gram_matrix`; this instructors' sub-package
+take notebook 6's `with_chroma` and notebook 7's `guided_gram_matrix`; this instructors' sub-package
 (`classroom`) is left out as a whole, and the checks read answers.json — test inputs,
 expected outputs and the outputs of the known mistakes, computed from the reference now.
 
@@ -29,8 +29,8 @@ from .markers import AssignmentError, make_student, notebook_bytes, read_noteboo
 
 PACKAGE = Path(__file__).resolve().parent.parent          # course_utils
 INSTRUCTORS = Path(__file__).resolve().parent              # course_utils/classroom: left out
-# Notebooks left out of the student release (none: notebook 06's checks read stored tables
-# too, so their references, which would give away gram_matrix, stay in the answer key).
+# Notebooks left out of the student release (none: the checks of notebooks 06 and 07 read
+# stored tables too, so their references, which would give away gram_matrix, stay in the answer key).
 NOT_RELEASED = set()
 ASSIGNMENT = "losses"
 HIDDEN_ANSWERS = "hidden_answers.json"

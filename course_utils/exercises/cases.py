@@ -13,7 +13,8 @@ import tensorflow as tf
 # which the release's later notebooks run on.
 EXERCISES = ("content_loss", "gram_matrix", "style_layer_loss", "style_loss", "total_loss")
 # Every graded exercise (a release stores their tables): the paper's five, the optimisation
-# step (notebook 04), the balanced layer weights (notebook 05) and notebook 06's two.
+# step (notebook 04), the balanced layer weights (notebook 05), the luminance recombination
+# (notebook 06) and the guided Gram matrix (notebook 07).
 GRADED = EXERCISES + ("train_step", "balanced_weights", "with_chroma", "guided_gram_matrix")
 
 

@@ -180,7 +180,7 @@ def _originals():
 
 def _course_functions():
     """{name: function} of the course's own answers to the exercises: the five losses, and
-    notebook 6's luminance recombination (its guided Gram matrix calls gram_matrix)."""
+    notebook 6's luminance recombination (notebook 7's guided Gram matrix calls gram_matrix)."""
     return {**{n: getattr(losses, n) for n in EXERCISES}, "with_chroma": colour.with_chroma}
 
 

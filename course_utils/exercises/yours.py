@@ -3,8 +3,8 @@
 Each check cell that passes saves your function into my_losses.py beside your notebooks
 (or in $COURSE_STUDENT_DIR), and the release's `losses.content_loss`, `gram_matrix`,
 `style_layer_loss`, `style_loss` and `total_loss` — and notebook 6's `colour.with_chroma`
-and `masks.guided_gram_matrix` — are the functions below, which call the saved ones: the
-pictures of notebooks 3 to 6 are painted by your functions.  The full course does not use
+and notebook 7's `masks.guided_gram_matrix` — are the functions below, which call the saved ones: the
+pictures of notebooks 3 to 7 are painted by your functions.  The full course does not use
 this module (its `losses`, `colour` and `masks` hold the course's own answers).
 """
 import ast
@@ -25,7 +25,7 @@ MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|YOUR CODE)\s*$")
 WHERE = {"content_loss": "notebook 02", "gram_matrix": "notebook 03",
          "style_layer_loss": "notebook 03", "style_loss": "notebook 03",
          "total_loss": "notebook 04", "with_chroma": "notebook 06",
-         "guided_gram_matrix": "notebook 06"}
+         "guided_gram_matrix": "notebook 07"}
 HEADER = ('"""Your losses, saved by the check cells of the course when they passed.\n\n'
           'Run a check cell again to replace a function here."""\n'
           "import numpy as np\nimport tensorflow as tf\n\n"
@@ -149,7 +149,7 @@ def total_loss(content, style, alpha, beta, tv=0.0, tv_weight=0.0):
         for w, x in zip(weights, (content, style, tv))]))
 
 
-# Notebook 6's, which the release's `colour` and `masks` use.
+# Notebooks 6 and 7's, which the release's `colour` and `masks` use.
 
 def with_chroma(Y, photo):
     """The RGB picture with luminance Y and the photo's chroma, as you wrote it in notebook 06
@@ -158,5 +158,5 @@ def with_chroma(Y, photo):
 
 
 def guided_gram_matrix(F, m):
-    """G[m] = (F ∘ m)(F ∘ m)ᵀ / mean(m²), as you wrote it in notebook 06."""
+    """G[m] = (F ∘ m)(F ∘ m)ᵀ / mean(m²), as you wrote it in notebook 07."""
     return saved("guided_gram_matrix")(F, m)

@@ -13,13 +13,14 @@ from course_utils.classroom import grading, markers
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-NB02, NB03, NB04, NB05, NB06 = (
+NB02, NB03, NB04, NB05, NB06, NB07 = (
     "02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
-    "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_controlling_the_result.ipynb")
+    "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_colour_and_scale.ipynb",
+    "07_regions_blends_and_stages.ipynb")
 EXERCISES = [(NB02, "content_loss", 2.0), (NB03, "gram_matrix", 2.0),
              (NB03, "style_layer_loss", 3.0), (NB03, "style_loss", 2.0),
              (NB04, "total_loss", 1.0), (NB04, "train_step", 2.0), (NB05, "balanced_weights", 1.0),
-             (NB06, "with_chroma", 2.0), (NB06, "guided_gram_matrix", 2.0)]
+             (NB06, "with_chroma", 2.0), (NB07, "guided_gram_matrix", 2.0)]
 
 
 def grade(submissions, out, timeout):
@@ -46,14 +47,14 @@ def rows_of(path):
 @pytest.fixture(scope="module")
 def student_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    markers.make_student([NOTEBOOKS / n for n in (NB02, NB03, NB04, NB05, NB06)], out)
+    markers.make_student([NOTEBOOKS / n for n in (NB02, NB03, NB04, NB05, NB06, NB07)], out)
     return out
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, student_build):
     subs = tmp_path_factory.mktemp("submissions")
-    for name in (NB02, NB03, NB04, NB05, NB06):
+    for name in (NB02, NB03, NB04, NB05, NB06, NB07):
         (subs / "ada_solved").mkdir(exist_ok=True)
         (subs / "ada_solved" / name).write_bytes((NOTEBOOKS / name).read_bytes())
         (subs / "bob_unsolved").mkdir(exist_ok=True)

@@ -195,7 +195,8 @@ def test_the_release_has_the_notebooks_and_a_package_without_the_instructors_mod
         sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")
                if handout.has_student_edition(p.name))
     assert not any((release / n).exists() for n in handout.NOT_RELEASED)
-    assert (release / "06_controlling_the_result.ipynb").is_file()     # every exercise is handed out
+    assert (release / "06_colour_and_scale.ipynb").is_file()           # every exercise is handed out
+    assert (release / "07_regions_blends_and_stages.ipynb").is_file()
     stored = json.loads((package / "answers.json").read_text())
     assert set(stored) == set(cases.GRADED) >= {"train_step", "balanced_weights", "with_chroma",
                                                 "guided_gram_matrix"}
@@ -299,15 +300,19 @@ def test_nbgrader_course_keeps_hidden_answers_out_of_the_source(tmp_path):
     source = course / "source" / handout.ASSIGNMENT
     assert sorted(p.name for p in source.glob("*.ipynb")) == [
         "02_content_loss.ipynb", "03_gram_matrix_and_style_loss.ipynb",
-        "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_controlling_the_result.ipynb"]
+        "04_total_loss_and_transfer.ipynb", "05_experiments.ipynb", "06_colour_and_scale.ipynb",
+        "07_regions_blends_and_stages.ipynb"]
     assert not list(source.rglob(handout.HIDDEN_ANSWERS))
     text = (source / "03_gram_matrix_and_style_loss.ipynb").read_text()
     assert text.count("### BEGIN HIDDEN TESTS") == 3
     text = (source / "04_total_loss_and_transfer.ipynb").read_text()
     assert "checks.check_train_step(train_step, hidden=True)" in text
-    text = (source / "06_controlling_the_result.ipynb").read_text()
-    assert text.count("### BEGIN HIDDEN TESTS") == 2
+    text = (source / "06_colour_and_scale.ipynb").read_text()
+    assert text.count("### BEGIN HIDDEN TESTS") == 1
     assert "control_checks.check_with_chroma(with_chroma, hidden=True)" in text
+    text = (source / "07_regions_blends_and_stages.ipynb").read_text()
+    assert text.count("### BEGIN HIDDEN TESTS") == 1
+    assert "control_checks.check_guided_gram_matrix(guided_gram_matrix, hidden=True)" in text
 
 
 def test_a_grader_gets_the_ci_preset(monkeypatch):
@@ -372,9 +377,9 @@ def test_each_course_notebook_offers_both_editions_or_says_it_has_no_student_edi
         name = "00_setup.ipynb" if path.suffix == ".md" else path.name
         if not handout.has_student_edition(name):
             assert not work_on_it_urls(text) and "has no student edition" in text, path.name
-    assert not handout.has_student_edition("06_controlling_the_result.ipynb") or \
+    assert not handout.has_student_edition("07_regions_blends_and_stages.ipynb") or \
         all(handout.has_student_edition(p.name) for p in course_notebooks())
-    cell = editions.badges("06_controlling_the_result.ipynb", student_edition=False)
+    cell = editions.badges("07_regions_blends_and_stages.ipynb", student_edition=False)
     assert not work_on_it_urls(cell) and "has no student edition" in cell
 
 

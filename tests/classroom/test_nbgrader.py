@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 POINTS = {"ex02_content_loss_check": 2, "ex03_gram_matrix_check": 2,
           "ex03_style_layer_loss_check": 3, "ex03_style_loss_check": 2,
           "ex04_total_loss_check": 1, "ex04_train_step_check": 2, "ex05_balanced_weights_check": 1,
-          "ex06_with_chroma_check": 2, "ex06_guided_gram_matrix_check": 2}
+          "ex06_with_chroma_check": 2, "ex07_guided_gram_matrix_check": 2}
 
 
 def run(args, cwd):
@@ -71,7 +71,8 @@ def graded(tmp_path_factory):
 
 def _score(course, student, grade_id):
     notebook = {"02": "02_content_loss", "03": "03_gram_matrix_and_style_loss",
-                "04": "04_total_loss_and_transfer", "05": "05_experiments", "06": "06_controlling_the_result"}[grade_id[2:4]]
+                "04": "04_total_loss_and_transfer", "05": "05_experiments", "06": "06_colour_and_scale",
+                "07": "07_regions_blends_and_stages"}[grade_id[2:4]]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nst-course") as gb:
         grade = gb.find_grade(grade_id, notebook, "losses", student)
         return grade.score, grade.max_score

@@ -54,7 +54,7 @@ def test_the_badges_offer_both_editions_named_plainly():
     assert f"/{release.TAG}/" not in cell[work:read] and f"/{release.TAG}?" not in cell[work:read]
     assert cell[read:].count(f"{release.TAG}/notebooks/") == 2              # Colab, Kaggle
     assert f"{release.TAG}?labpath=notebooks/" in cell[read:]
-    alone = editions.badges("06_controlling_the_result.ipynb", student_edition=False)
+    alone = editions.badges("07_regions_blends_and_stages.ipynb", student_edition=False)
     assert editions.WORK_ON_IT not in alone and "has no student edition" in alone
     student = editions.badges("02_content_loss.ipynb", editions.STUDENT)
     assert editions.READ_IT not in student and f"/{release.TAG}/" not in student
