@@ -30,7 +30,8 @@ from .markers import AssignmentError, make_student, notebook_bytes, read_noteboo
 PACKAGE = Path(__file__).resolve().parent.parent          # course_utils
 INSTRUCTORS = Path(__file__).resolve().parent              # course_utils/classroom: left out
 # Notebooks left out of the student release (none: the checks of notebooks 06 and 07 read
-# stored tables too, so their references, which would give away gram_matrix, stay in the answer key).
+# stored tables too, so their references, which would give away gram_matrix, stay in the
+# answer key).
 NOT_RELEASED = set()
 ASSIGNMENT = "losses"
 HIDDEN_ANSWERS = "hidden_answers.json"

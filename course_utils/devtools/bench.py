@@ -169,6 +169,13 @@ def evaluation_clock():
         train.Objective.value_and_grad = original
 
 
+def timed_run(values):
+    """`run(values)` with its evaluations timed: (result, the optimiser's seconds per evaluation)."""
+    with evaluation_clock() as clock:
+        result = run(values)
+    return result, optimizer_seconds_per_evaluation(result.history, clock)
+
+
 def tf_seconds(size, repeats=5):
     """Median seconds of `Objective.value_and_grad` alone (no SciPy) at `size`."""
     import numpy as np
@@ -192,22 +199,19 @@ def roofline(size, steps, matmul):
     evaluation are the run's less TensorFlow's alone; at 256 px also SciPy's L-BFGS-B's."""
     from .. import train
     values = settings("quality", size=size, steps=steps)
-    with evaluation_clock() as clock:
-        result = run(values)
+    result, optimizer = timed_run(values)
     h, w = result.image.shape[:2]
     flops = step_flops(h, w, train.Settings(**values))
     step, tf_step = seconds_per_evaluation(result.history), tf_seconds(size)
     out = {f"step_seconds_{size}": step, f"tf_step_seconds_{size}": tf_step,
-           f"optimizer_seconds_{size}": optimizer_seconds_per_evaluation(result.history, clock),
+           f"optimizer_seconds_{size}": optimizer,
            f"step_gflop_{size}": flops / 1e9,
            f"roofline_{size}": flops / step / 1e9 / matmul,
            f"roofline_tf_{size}": flops / tf_step / 1e9 / matmul}
     if size == 256:
-        with evaluation_clock() as clock:
-            scipy = run(dict(values, optimizer="lbfgs-scipy"))
+        scipy, optimizer = timed_run(dict(values, optimizer="lbfgs-scipy"))
         out.update({"scipy_step_seconds_256": seconds_per_evaluation(scipy.history),
-                    "scipy_optimizer_seconds_256":
-                        optimizer_seconds_per_evaluation(scipy.history, clock)})
+                    "scipy_optimizer_seconds_256": optimizer})
     return out
 
 

@@ -3,8 +3,8 @@
 Each check cell that passes saves your function into my_losses.py beside your notebooks
 (or in $COURSE_STUDENT_DIR), and the release's `losses.content_loss`, `gram_matrix`,
 `style_layer_loss`, `style_loss` and `total_loss` — and notebook 6's `colour.with_chroma`
-and notebook 7's `masks.guided_gram_matrix` — are the functions below, which call the saved ones: the
-pictures of notebooks 3 to 7 are painted by your functions.  The full course does not use
+and notebook 7's `masks.guided_gram_matrix` — are the functions below, which call the saved
+ones: the pictures of notebooks 3 to 7 are painted by your functions.  The full course does not use
 this module (its `losses`, `colour` and `masks` hold the course's own answers).
 """
 import ast
