@@ -1,6 +1,6 @@
 """``python -m course_utils ...``: see course_utils/cli.py."""
 import sys
 
-from .cli import main
+from .startup import run_command
 
-sys.exit(main())
+sys.exit(run_command("course_utils.cli"))

@@ -9,6 +9,7 @@ course or by a notebook) runs with fd 2 captured; afterwards every captured line
 is not known start-up chatter is written back to stderr, so real warnings still show.
 """
 import contextlib
+import importlib
 import importlib.util
 import os
 import re
@@ -96,3 +97,18 @@ def quiet_tensorflow():
     if "tensorflow" in sys.modules or any(isinstance(f, _FirstImport) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _FirstImport())
+
+
+# What a command says when Ctrl-C reaches it at a moment it has nothing of its own to say (while
+# it loads: TensorFlow takes seconds).  Every file the course writes is written whole or not at all.
+INTERRUPTED = "interrupted before it finished; no file is left half-written"
+
+
+def run_command(module_name):
+    """Import a command's module and return its main()'s exit status.  A Ctrl-C the command
+    does not handle itself (one while it loads, say) ends it with one line and status 130."""
+    try:
+        return importlib.import_module(module_name).main()
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130

@@ -1,6 +1,6 @@
 """``python -m course_utils.classroom ...``: the instructors' routes (see cli.py)."""
 import sys
 
-from .cli import main
+from ..startup import run_command
 
-sys.exit(main())
+sys.exit(run_command("course_utils.classroom.cli"))

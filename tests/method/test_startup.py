@@ -85,3 +85,51 @@ def test_a_python_without_a_tensorflow_wheel_is_one_line_at_import():
                               f"Kaggle do)")
     assert check_python(newer, find_spec=lambda name: object()) is None   # a TensorFlow after all
     assert check_python(NEWEST_PYTHON, find_spec=lambda name: None) is None
+
+
+def test_ctrl_c_while_a_command_loads_is_one_line(tmp_path):
+    # The command's module gets Ctrl-C (a real SIGINT) while it imports, as when a user presses
+    # Ctrl-C during the seconds TensorFlow takes to load.
+    (tmp_path / "loading_command.py").write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\ndef main():\n    return 0\n")
+    proc = python(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from course_utils.startup import run_command
+        sys.exit(run_command("loading_command"))
+    """)
+    assert proc.returncode == 130
+    assert proc.stderr == "interrupted before it finished; no file is left half-written\n"
+    assert proc.stdout == ""
+
+
+def test_a_command_that_loads_runs_its_main(tmp_path):
+    (tmp_path / "loaded_command.py").write_text("def main():\n    print('ran')\n    return 3\n")
+    proc = python(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from course_utils.startup import run_command
+        sys.exit(run_command("loaded_command"))
+    """)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "ran\n", "")
+
+
+def test_ctrl_c_early_in_the_grade_command_is_one_line(tmp_path):
+    # Half a second in, the command is still loading (TensorFlow alone takes longer); on a
+    # machine fast enough to be grading already, the grader's own one line answers instead.
+    import shutil
+    import signal
+    import time
+    (tmp_path / "subs" / "s1").mkdir(parents=True)
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "notebooks", "02_content_loss.ipynb"),
+                tmp_path / "subs" / "s1")
+    proc = subprocess.Popen([sys.executable, "-m", "course_utils.assignments", "grade",
+                             str(tmp_path / "subs"), str(tmp_path / "out.csv")],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert err.strip().startswith("interrupted") and "\n" not in err.strip(), err
+    assert not (tmp_path / "out.csv").exists() or (tmp_path / "out.csv").read_text().startswith("student,")
