@@ -65,6 +65,21 @@ def test_notebooks_are_committed_without_outputs():
         assert not dirty, f"{nb.name}: cells {dirty} have outputs; clear them before committing"
 
 
+def test_every_notebook_opens_with_its_header():
+    # After the badges and the install cell: the title, what the student will be able to do,
+    # the time (reading and exercises; compute under the default preset on a 2-core CPU, and
+    # on a GPU) and what it assumes (docs/performance.md, "Each notebook as a lab").
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text())["cells"]
+        header = "".join(cells[2]["source"])
+        number = int(nb.name[:2])
+        assert cells[2]["cell_type"] == "markdown" and header.startswith(f"# {number} · "), nb.name
+        for part in ("**After this notebook you will be able to**", "**Time.** Reading and exercises: about",
+                     "Compute under the default preset (`demo`) on a 2-core CPU:",
+                     "On a GPU the default is `quality`", "**Assumes.**"):
+            assert part in header, f"{nb.name}: its header has no {part!r}"
+
+
 def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
