@@ -95,7 +95,8 @@ c.CourseDirectory.course_id = "nst-course"
 os.environ.setdefault("COURSE_PRESET", "ci")
 os.environ.setdefault("COURSE_HIDDEN_ANSWERS", os.path.join(HERE, "{hidden}"))
 # A cell may take longer than nbgrader's 30 s: notebook 05's Figure 3 makes its 20 small
-# transfers in one cell (about 35 s under `ci` on a loaded 2-core machine).
+# transfers in one cell (when it made 25, they took about 35 s under `ci` on a loaded 2-core
+# machine).
 c.Execute.timeout = 300
 '''
 
