@@ -173,3 +173,23 @@ def test_exercises_come_from_the_course_notebooks_with_hidden_tests():
     assert [(e.notebook, e.name, e.points) for e in found] == EXERCISES
     assert all("hidden=True" in e.source for e in found)
     assert sum(e.points for e in found) == 17
+
+
+def test_ctrl_c_early_in_the_grade_command_is_one_line(tmp_path):
+    # Half a second in, the command is still loading (TensorFlow alone takes longer): startup's
+    # run_command answers; on a machine fast enough to be grading already, the grader's own line.
+    import shutil
+    import signal
+    import time
+    (tmp_path / "subs" / "s1").mkdir(parents=True)
+    shutil.copy(NOTEBOOKS / NB02, tmp_path / "subs" / "s1")
+    proc = subprocess.Popen([sys.executable, "-m", "course_utils.assignments", "grade",
+                             str(tmp_path / "subs"), str(tmp_path / "out.csv")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert err.strip().startswith("interrupted") and "\n" not in err.strip(), err
+    assert not (tmp_path / "out.csv").exists() or (tmp_path / "out.csv").read_text().startswith("student,")

@@ -113,23 +113,3 @@ def test_a_command_that_loads_runs_its_main(tmp_path):
     """)
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, "ran\n", "")
 
-
-def test_ctrl_c_early_in_the_grade_command_is_one_line(tmp_path):
-    # Half a second in, the command is still loading (TensorFlow alone takes longer); on a
-    # machine fast enough to be grading already, the grader's own one line answers instead.
-    import shutil
-    import signal
-    import time
-    (tmp_path / "subs" / "s1").mkdir(parents=True)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "notebooks", "02_content_loss.ipynb"),
-                tmp_path / "subs" / "s1")
-    proc = subprocess.Popen([sys.executable, "-m", "course_utils.assignments", "grade",
-                             str(tmp_path / "subs"), str(tmp_path / "out.csv")],
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err
-    assert err.strip().startswith("interrupted") and "\n" not in err.strip(), err
-    assert not (tmp_path / "out.csv").exists() or (tmp_path / "out.csv").read_text().startswith("student,")
