@@ -87,17 +87,22 @@ def test_a_python_without_a_tensorflow_wheel_is_one_line_at_import():
     assert check_python(NEWEST_PYTHON, find_spec=lambda name: None) is None
 
 
+def run_command_from(folder, module_name):
+    """`startup.run_command(module_name)` in a fresh interpreter, with `folder` on its path."""
+    return python(f"""
+        import sys
+        sys.path.insert(0, {str(folder)!r})
+        from course_utils.startup import run_command
+        sys.exit(run_command({module_name!r}))
+    """)
+
+
 def test_ctrl_c_while_a_command_loads_is_one_line(tmp_path):
     # The command's module gets Ctrl-C (a real SIGINT) while it imports, as when a user presses
     # Ctrl-C during the seconds TensorFlow takes to load.
     (tmp_path / "loading_command.py").write_text(
         "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\ndef main():\n    return 0\n")
-    proc = python(f"""
-        import sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        from course_utils.startup import run_command
-        sys.exit(run_command("loading_command"))
-    """)
+    proc = run_command_from(tmp_path, "loading_command")
     assert proc.returncode == 130
     assert proc.stderr == "interrupted before it finished; no file is left half-written\n"
     assert proc.stdout == ""
@@ -105,11 +110,5 @@ def test_ctrl_c_while_a_command_loads_is_one_line(tmp_path):
 
 def test_a_command_that_loads_runs_its_main(tmp_path):
     (tmp_path / "loaded_command.py").write_text("def main():\n    print('ran')\n    return 3\n")
-    proc = python(f"""
-        import sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        from course_utils.startup import run_command
-        sys.exit(run_command("loaded_command"))
-    """)
+    proc = run_command_from(tmp_path, "loaded_command")
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, "ran\n", "")
-
